@@ -1,0 +1,31 @@
+package calls
+
+// Audio is what the manager needs from the voice layer (app/voice). The
+// manager owns the call socket; the voice layer owns the devices. Tests use an
+// in-memory implementation; the binary wires app/voice.
+type Audio interface {
+	// Open starts capture and playback for one call. Captured audio is
+	// delivered to uplink as 20 ms frames of signed 16-bit little-endian mono
+	// PCM at cfg.InputRate, one second of audio per second, silence while
+	// muted. uplink must not block for long; it is called from one goroutine.
+	Open(cfg AudioConfig, uplink func(pcm []byte)) (AudioSession, error)
+}
+
+// AudioConfig are the rates the call was created with (Ultravox resamples
+// nothing for us; the devices are opened at these rates).
+type AudioConfig struct {
+	InputRate  int // mic -> server, Hz
+	OutputRate int // server -> speaker, Hz
+}
+
+// AudioSession is one open pair of devices for one call.
+type AudioSession interface {
+	// Play queues agent audio (s16le mono at OutputRate) for playback.
+	Play(pcm []byte)
+	// ClearPlayback drops all unplayed agent audio at once (barge-in).
+	ClearPlayback()
+	SetMicMuted(muted bool)
+	SetSpeakerMuted(muted bool)
+	// Close stops both devices; no uplink call happens after it returns.
+	Close() error
+}
