@@ -1,0 +1,147 @@
+package desktoptest
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// gone reports whether no process with this pid exists any more.
+func gone(pid int) bool {
+	return syscall.Kill(pid, 0) == syscall.ESRCH
+}
+
+func TestSessionBusAnswersAndIsGoneAfterCleanup(t *testing.T) {
+	var pid int
+	var sock string
+	t.Run("bus", func(t *testing.T) {
+		b := SessionBus(t)
+		pid = b.Pid()
+		if !strings.HasPrefix(b.Address, "unix:path=") {
+			t.Fatalf("address %q is not a unix socket", b.Address)
+		}
+		sock = strings.TrimPrefix(strings.SplitN(b.Address, ",", 2)[0], "unix:path=")
+		c := b.Conn(t)
+		var names []string
+		if err := c.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names); err != nil {
+			t.Fatalf("ListNames: %v", err)
+		}
+		// Nothing is activatable: no standard service directories.
+		var act []string
+		if err := c.BusObject().Call("org.freedesktop.DBus.ListActivatableNames", 0).Store(&act); err != nil {
+			t.Fatalf("ListActivatableNames: %v", err)
+		}
+		for _, n := range act {
+			if n != "org.freedesktop.DBus" {
+				t.Errorf("private session bus activates %s", n)
+			}
+		}
+		// A second connection sees a name the first one owns.
+		reply, err := c.RequestName("com.example.UVTTest", dbus.NameFlagDoNotQueue)
+		if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+			t.Fatalf("RequestName: %v %v", reply, err)
+		}
+		WaitName(t, b.Conn(t), "com.example.UVTTest", 5*time.Second)
+	})
+	if !gone(pid) {
+		t.Errorf("dbus-daemon %d still running after cleanup", pid)
+	}
+	if _, err := exec.Command("test", "-e", sock).CombinedOutput(); err == nil {
+		t.Errorf("socket %s left behind", sock)
+	}
+}
+
+func TestSystemBusIsSystemTypedAndAllowsOwning(t *testing.T) {
+	var pid int
+	t.Run("bus", func(t *testing.T) {
+		b := SystemBus(t)
+		pid = b.Pid()
+		if !strings.HasPrefix(b.Env(), "DBUS_SYSTEM_BUS_ADDRESS=unix:path=") {
+			t.Fatalf("Env() = %q", b.Env())
+		}
+		c := b.Conn(t)
+		reply, err := c.RequestName("org.freedesktop.login1", dbus.NameFlagDoNotQueue)
+		if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+			t.Fatalf("RequestName(org.freedesktop.login1): %v %v", reply, err)
+		}
+		WaitName(t, b.Conn(t), "org.freedesktop.login1", 5*time.Second)
+	})
+	if !gone(pid) {
+		t.Errorf("dbus-daemon %d still running after cleanup", pid)
+	}
+}
+
+func TestBusStopClosesConnections(t *testing.T) {
+	b := SessionBus(t)
+	c := b.Conn(t)
+	b.Stop()
+	if b.Running() {
+		t.Fatal("bus still running after Stop")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Connected() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if c.Connected() {
+		t.Fatal("connection still open after the bus stopped")
+	}
+}
+
+func TestNeedSkipsOrFails(t *testing.T) {
+	// Run Need in a subtest-like fake to see its decision without ending
+	// this test: a missing binary must skip normally and fail under CI.
+	for _, tc := range []struct {
+		ci, req string
+		fail    bool
+	}{{"", "", false}, {"true", "", true}, {"", "1", true}} {
+		t.Setenv("CI", tc.ci)
+		t.Setenv("UVT_REQUIRE_DESKTOP", tc.req)
+		ft := &fakeTB{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Need(ft, "sh", "uvt-no-such-binary-xyz")
+		}()
+		<-done
+		if tc.fail && (!ft.failed || ft.skipped) {
+			t.Errorf("CI=%q UVT_REQUIRE_DESKTOP=%q: want a failure, got failed=%v skipped=%v", tc.ci, tc.req, ft.failed, ft.skipped)
+		}
+		if !tc.fail && (!ft.skipped || ft.failed) {
+			t.Errorf("no CI: want a skip, got failed=%v skipped=%v", ft.failed, ft.skipped)
+		}
+		if !strings.Contains(ft.msg, "uvt-no-such-binary-xyz") || strings.Contains(ft.msg, "sh,") {
+			t.Errorf("message %q should name only the missing binary", ft.msg)
+		}
+	}
+	ft := &fakeTB{TB: t}
+	Need(ft, "sh")
+	if ft.failed || ft.skipped {
+		t.Error("Need failed or skipped for a binary that exists")
+	}
+}
+
+// fakeTB records Fatal/Skip instead of ending the real test. Its Fatalf and
+// Skip end the calling goroutine like the real ones do.
+type fakeTB struct {
+	testing.TB
+	failed, skipped bool
+	msg             string
+}
+
+func (f *fakeTB) Helper() {}
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.failed = true
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (f *fakeTB) Skip(args ...any) {
+	f.skipped = true
+	f.msg = fmt.Sprint(args...)
+	runtime.Goexit()
+}
