@@ -1,0 +1,73 @@
+package calls
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestHubLatestSnapshotWinsAndEventsKeepOrder(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	h := newHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	snaps, events, cancel := h.subscribe(Snapshot{TodayCost: 0})
+	// A subscriber that does not read never blocks publishing.
+	for i := 1; i <= 1000; i++ {
+		h.publishSnapshot(Snapshot{TodayCost: float64(i)})
+		h.publishEvent(Event{Kind: EventCallStarted, Message: string(rune('a' + i%26))})
+	}
+	select {
+	case s := <-snaps:
+		if s.TodayCost != 1000 {
+			t.Fatalf("latest snapshot = %v, want 1000", s.TodayCost)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no snapshot")
+	}
+	select {
+	case s := <-snaps:
+		t.Fatalf("stale snapshot delivered after the latest: %v", s.TodayCost)
+	default:
+	}
+	for i := 1; i <= 1000; i++ {
+		select {
+		case ev := <-events:
+			if ev.Message != string(rune('a'+i%26)) {
+				t.Fatalf("event %d out of order: %q", i, ev.Message)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d never arrived", i)
+		}
+	}
+	cancel()
+	if _, ok := <-events; ok {
+		t.Fatal("events channel open after cancel")
+	}
+	if _, ok := <-snaps; ok {
+		t.Fatal("snapshot channel open after cancel")
+	}
+	cancel() // twice is harmless
+	// Publishing after cancel reaches nobody and does not panic.
+	h.publishSnapshot(Snapshot{})
+	h.publishEvent(Event{})
+	h.close()
+	s2, e2, c2 := h.subscribe(Snapshot{})
+	<-s2
+	if _, ok := <-e2; ok {
+		t.Fatal("subscription after close is open")
+	}
+	c2()
+}
+
+func TestHubCloseEndsSubscriptions(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	h := newHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, events, cancel := h.subscribe(Snapshot{})
+	h.publishEvent(Event{Kind: EventEnded})
+	h.close()
+	for range events {
+	}
+	cancel()
+}
