@@ -1,0 +1,361 @@
+package model
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"github.com/ultravox-tray/ultravox-tray/assets"
+)
+
+var t0 = time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
+
+var opt = Options{Location: time.UTC}
+
+func idleSnap() calls.Snapshot {
+	return calls.Snapshot{
+		Taken: t0, Overall: calls.OverallIdle, Health: calls.HealthOK, LastCheck: t0.Add(-12 * time.Second),
+		Agents:         []calls.AgentView{{ID: "a1", Name: "Support agent"}},
+		DefaultAgentID: "a1", PricePerMinute: 0.05,
+	}
+}
+
+func billingSnap() calls.Snapshot {
+	s := idleSnap()
+	s.Overall = calls.OverallBilling
+	s.Ours = []calls.CallView{{
+		ID: "c1", Ours: true, AgentID: "a1", AgentName: "Support agent", State: calls.CallBilling,
+		Created: t0.Add(-160 * time.Second), Joined: t0.Add(-151 * time.Second), MaxDuration: 240 * time.Second,
+	}}
+	return s
+}
+
+func find(items []Item, prefix string) *Item {
+	for i := range items {
+		if strings.HasPrefix(items[i].Label, prefix) {
+			return &items[i]
+		}
+		if c := find(items[i].Children, prefix); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestTooltipWording uses $0.05/min: 2:31 joined is billed as 2:36 (6 s
+// units, rounded up), $0.13.
+func TestTooltipWording(t *testing.T) {
+	cases := []struct {
+		name string
+		snap func() calls.Snapshot
+		tip  string
+		icon assets.State
+	}{
+		{"billing", billingSnap, "Billing: 02:31, $0.13 (Support agent)", assets.Billing},
+		{"idle", idleSnap, "Idle: no calls billing (checked 12 s ago)", assets.Idle},
+		{"key rejected", func() calls.Snapshot {
+			s := idleSnap()
+			s.Overall, s.Health, s.HealthDetail = calls.OverallUnknown, calls.HealthKeyRejected, "API key rejected (401)"
+			return s
+		}, "Unknown: API key rejected", assets.Unknown},
+		{"unchecked", func() calls.Snapshot {
+			s := idleSnap()
+			s.Overall, s.Health, s.LastCheck = calls.OverallUnknown, calls.HealthUnchecked, time.Time{}
+			return s
+		}, "Unknown: not checked yet", assets.Unknown},
+		{"offline", func() calls.Snapshot {
+			s := idleSnap()
+			s.Overall, s.Health, s.HealthDetail = calls.OverallUnknown, calls.HealthOffline, "connection refused"
+			s.LastCheck = t0.Add(-3 * time.Minute)
+			return s
+		}, "Unknown: offline (connection refused) (last good check 3 min ago)", assets.Unknown},
+		{"connecting", func() calls.Snapshot {
+			s := billingSnap()
+			s.Overall = calls.OverallConnecting
+			s.Ours[0].State, s.Ours[0].Joined = calls.CallJoining, time.Time{}
+			return s
+		}, "Connecting: Support agent", assets.Connecting},
+		{"ending", func() calls.Snapshot {
+			s := billingSnap()
+			s.Overall = calls.OverallEnding
+			s.Ours[0].State = calls.CallEnding
+			return s
+		}, "Ending: Support agent", assets.Ending},
+		{"two billing, one elsewhere", func() calls.Snapshot {
+			s := billingSnap()
+			s.Elsewhere = []calls.CallView{{ID: "x", AgentName: "Sales", State: calls.CallBilling, Joined: t0.Add(-60 * time.Second)}}
+			return s
+		}, "Billing: 2 calls, 02:31, $0.18 (Support agent; Sales, elsewhere)", assets.Billing},
+		{"end unconfirmed", func() calls.Snapshot {
+			s := billingSnap()
+			s.Ours[0].State = calls.CallEndUnconfirmed
+			return s
+		}, "Billing: 02:31, $0.13 (Support agent) – end not confirmed", assets.Billing},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := Render(c.snap(), t0, opt)
+			if v.Tooltip != c.tip {
+				t.Errorf("tooltip %q, want %q", v.Tooltip, c.tip)
+			}
+			if v.Icon != c.icon {
+				t.Errorf("icon %s, want %s", v.Icon, c.icon)
+			}
+			// The state word "Billing" shows only when something is billing.
+			if (c.icon == assets.Billing) != strings.HasPrefix(v.Tooltip, "Billing") {
+				t.Errorf("tooltip %q: Billing prefix does not match the state %s", v.Tooltip, c.icon)
+			}
+			if c.icon != assets.Billing && strings.Contains(v.Tooltip+v.Title+v.Status, "Billing") {
+				t.Errorf("non-billing state %s says Billing: %q / %q / %q", c.icon, v.Tooltip, v.Title, v.Status)
+			}
+			if v.Menu[0].Label != v.Status || v.Menu[0].Enabled {
+				t.Errorf("first menu item %+v is not the disabled status line %q", v.Menu[0], v.Status)
+			}
+		})
+	}
+}
+
+func TestTooltipTicksButMenuDoesNot(t *testing.T) {
+	s := billingSnap()
+	s.History = []calls.HistoryEntry{{CallID: "old", AgentName: "Support agent", Started: t0.Add(-time.Hour), BilledDuration: 3 * time.Minute, Cost: 0.15, EndReason: "hangup"}}
+	s.TodayMinutes, s.TodayCost = 5.5, 0.28
+	a := Render(s, t0, opt)
+	b := Render(s, t0.Add(7*time.Second), opt)
+	c := Render(s, t0.Add(2*time.Minute+13*time.Second), opt)
+	if a.Tooltip == b.Tooltip || a.Title == b.Title {
+		t.Fatalf("tooltip/title did not tick: %q -> %q", a.Tooltip, b.Tooltip)
+	}
+	if b.Tooltip != "Billing: 02:38, $0.14 (Support agent)" {
+		t.Errorf("after 7 s: %q", b.Tooltip)
+	}
+	if c.Tooltip != "Billing: 04:44, $0.24 (Support agent)" {
+		t.Errorf("after 2:13: %q", c.Tooltip)
+	}
+	if Signature(a.Menu) != Signature(b.Menu) || Signature(a.Menu) != Signature(c.Menu) {
+		t.Fatalf("menu changed with time alone:\n%s\n%s", Signature(a.Menu), Signature(c.Menu))
+	}
+	// While live, Today shows today's settled history, not the ticking total.
+	if got := find(a.Menu, "Today:"); got == nil || got.Label != "Today: 3 min, $0.15 + live call" {
+		t.Errorf("today line while live: %+v", got)
+	}
+	// Idle: the "checked N s ago" ticks in the tooltip only.
+	i1, i2 := Render(idleSnap(), t0, opt), Render(idleSnap(), t0.Add(5*time.Second), opt)
+	if i1.Tooltip == i2.Tooltip || Signature(i1.Menu) != Signature(i2.Menu) {
+		t.Errorf("idle: tooltip %q->%q, menu equal=%v", i1.Tooltip, i2.Tooltip, Signature(i1.Menu) == Signature(i2.Menu))
+	}
+	if i1.Status != "Idle: no calls billing" {
+		t.Errorf("idle status %q", i1.Status)
+	}
+}
+
+func TestSignatureChangesWithState(t *testing.T) {
+	base := Signature(Render(idleSnap(), t0, opt).Menu)
+	muted := billingSnap()
+	muted.Ours[0].MicMuted = true
+	variants := map[string]calls.Snapshot{"billing": billingSnap(), "muted": muted}
+	starting := idleSnap()
+	starting.Starting = true
+	variants["starting"] = starting
+	more := idleSnap()
+	more.Agents = append(more.Agents, calls.AgentView{ID: "a2", Name: "Sales"})
+	variants["agents"] = more
+	seen := map[string]string{base: "idle"}
+	for name, s := range variants {
+		sg := Signature(Render(s, t0, opt).Menu)
+		if prev, ok := seen[sg]; ok {
+			t.Errorf("%s has the same menu signature as %s", name, prev)
+		}
+		seen[sg] = name
+	}
+}
+
+func TestMenuIdle(t *testing.T) {
+	v := Render(idleSnap(), t0, opt)
+	start := find(v.Menu, "Start call")
+	if start == nil || start.Label != "Start call: Support agent" || !start.Enabled || start.Action != (Action{ActStartCall, "a1"}) {
+		t.Fatalf("start item %+v", start)
+	}
+	if find(v.Menu, LabelStartWith) != nil {
+		t.Error("a submenu of agents with only one agent")
+	}
+	if e := find(v.Menu, LabelEndCall); e == nil || e.Enabled {
+		t.Errorf("End call while idle: %+v", e)
+	}
+	if e := find(v.Menu, LabelEndAll); e == nil || e.Enabled || e.Label != "End all calls on account (0)" {
+		t.Errorf("End all while idle: %+v", e)
+	}
+	if m := find(v.Menu, LabelMute); m == nil || m.Enabled || !m.Checkable {
+		t.Errorf("mute while idle: %+v", m)
+	}
+	if r := find(v.Menu, LabelRecent); r == nil || r.Enabled || len(r.Children) != 0 {
+		t.Errorf("recent with no history: %+v", r)
+	}
+	last := v.Menu[len(v.Menu)-1]
+	if last.Label != "Quit" || !last.IsQuit || !last.Enabled || last.Action.Kind != ActQuit {
+		t.Errorf("last item %+v is not our Quit", last)
+	}
+	for _, it := range v.Menu[:len(v.Menu)-1] {
+		if it.IsQuit {
+			t.Errorf("%q is marked IsQuit", it.Label)
+		}
+	}
+	order := []string{"Idle:", "Start call", "End call", "End all calls", "Mute microphone", "Show call", "Recent calls", "Today:", "Settings", "Quit"}
+	var labels []string
+	for _, it := range v.Menu {
+		if !it.Separator {
+			labels = append(labels, it.Label)
+		}
+	}
+	if len(labels) != len(order) {
+		t.Fatalf("menu %q", labels)
+	}
+	for i, p := range order {
+		if !strings.HasPrefix(labels[i], p) {
+			t.Errorf("item %d is %q, want %q…", i, labels[i], p)
+		}
+	}
+	if got := find(v.Menu, "Today:"); got.Label != "Today: 0 min, $0.00" || got.Enabled {
+		t.Errorf("today %+v", got)
+	}
+}
+
+func TestMenuBilling(t *testing.T) {
+	s := billingSnap()
+	s.Ours[0].MicMuted = true
+	s.Elsewhere = []calls.CallView{{ID: "x", State: calls.CallBilling, Joined: t0.Add(-10 * time.Second)}}
+	v := Render(s, t0, opt)
+	if e := find(v.Menu, LabelEndCall); !e.Enabled || e.Label != "End call" || e.Action.Kind != ActEndOurs {
+		t.Errorf("end call %+v", e)
+	}
+	if e := find(v.Menu, LabelEndAll); !e.Enabled || e.Label != "End all calls on account (2)" {
+		t.Errorf("end all %+v", e)
+	}
+	if m := find(v.Menu, LabelMute); !m.Enabled || !m.Checked || m.Action != (Action{ActToggleMic, "c1"}) {
+		t.Errorf("mute %+v", m)
+	}
+	if sc := find(v.Menu, "Show call"); !sc.Enabled || sc.Action != (Action{ActShowCall, "c1"}) {
+		t.Errorf("show call %+v", sc)
+	}
+	if v.Status != "Billing: 2 calls (Support agent; a call elsewhere)" {
+		t.Errorf("status %q", v.Status)
+	}
+	// A call elsewhere only: End call stays disabled, End all is enabled.
+	s2 := idleSnap()
+	s2.Overall = calls.OverallBilling
+	s2.Elsewhere = s.Elsewhere
+	v2 := Render(s2, t0, opt)
+	if find(v2.Menu, LabelEndCall).Enabled || !find(v2.Menu, LabelEndAll).Enabled {
+		t.Error("with only a call elsewhere, End call must be off and End all on")
+	}
+	// The account's count wins when it knows of more live calls.
+	s2.Account.ActiveCalls = 3
+	if l := find(Render(s2, t0, opt).Menu, LabelEndAll).Label; l != "End all calls on account (3)" {
+		t.Errorf("end all label %q", l)
+	}
+	// Two of ours.
+	s3 := billingSnap()
+	s3.Ours = append(s3.Ours, calls.CallView{ID: "c2", Ours: true, State: calls.CallJoining})
+	if l := find(Render(s3, t0, opt).Menu, "End call").Label; l != "End calls (2)" {
+		t.Errorf("two ours: %q", l)
+	}
+}
+
+func TestMenuAgentsSubmenuDefaultFirst(t *testing.T) {
+	s := idleSnap()
+	s.Agents = []calls.AgentView{{ID: "a0", Name: "Alpha"}, {ID: "a1", Name: "Support agent"}, {ID: "a2", Name: "Sales"}}
+	v := Render(s, t0, opt)
+	sub := find(v.Menu, LabelStartWith)
+	if sub == nil || len(sub.Children) != 3 {
+		t.Fatalf("submenu %+v", sub)
+	}
+	want := []string{"Support agent (default)", "Alpha", "Sales"}
+	for i, w := range want {
+		if sub.Children[i].Label != w {
+			t.Errorf("child %d %q, want %q", i, sub.Children[i].Label, w)
+		}
+	}
+	if sub.Children[2].Action != (Action{ActStartCall, "a2"}) {
+		t.Errorf("Sales action %+v", sub.Children[2].Action)
+	}
+	s.Starting = true
+	v = Render(s, t0, opt)
+	if st := find(v.Menu, "Start call"); st.Enabled || st.Label != "Start call (starting…)" {
+		t.Errorf("start while starting %+v", st)
+	}
+	s.Starting, s.DefaultAgentID, s.Agents = false, "", nil
+	if st := find(Render(s, t0, opt).Menu, "Start call"); st.Enabled {
+		t.Errorf("start with no agent is enabled: %+v", st)
+	}
+}
+
+func TestMenuWithoutKey(t *testing.T) {
+	s := idleSnap()
+	s.Overall, s.Health, s.Agents, s.DefaultAgentID = calls.OverallUnknown, calls.HealthNoKey, nil, ""
+	v := Render(s, t0, opt)
+	if find(v.Menu, "Start call") != nil {
+		t.Error("Start call shown without a key")
+	}
+	if k := find(v.Menu, LabelSetKey); k == nil || !k.Enabled || k.Action.Kind != ActSetKey {
+		t.Errorf("set key %+v", k)
+	}
+	if d := find(v.Menu, LabelTryDemo); d == nil || !d.Enabled || d.Action.Kind != ActTryDemo {
+		t.Errorf("demo %+v", d)
+	}
+	if v.Tooltip != "Unknown: no API key set" {
+		t.Errorf("tooltip %q", v.Tooltip)
+	}
+	// Demo mode has no key but offers Start call and says it is a demo.
+	s.Demo, s.Overall, s.Health = true, calls.OverallIdle, calls.HealthOK
+	s.Agents, s.DefaultAgentID = []calls.AgentView{{ID: "demo", Name: "Demo agent"}}, "demo"
+	v = Render(s, t0, opt)
+	if find(v.Menu, "Start call: Demo agent") == nil || find(v.Menu, LabelSetKey) != nil {
+		t.Error("demo menu lacks Start call or offers Set API key")
+	}
+	if !v.Demo || !strings.HasSuffix(v.Tooltip, "[demo]") {
+		t.Errorf("demo not shown: %+v", v)
+	}
+}
+
+func TestRecentCalls(t *testing.T) {
+	s := idleSnap()
+	for i := 0; i < 7; i++ {
+		s.History = append(s.History, calls.HistoryEntry{
+			CallID: string(rune('a' + i)), AgentName: "Support agent", Started: t0.Add(-time.Duration(i+1) * time.Hour),
+			BilledDuration: 151 * time.Second, Cost: 0.13, EndReason: "timeout",
+		})
+	}
+	s.TodayMinutes, s.TodayCost = 17.6, 0.88
+	v := Render(s, t0, opt)
+	r := find(v.Menu, LabelRecent)
+	if !r.Enabled || len(r.Children) != 5 {
+		t.Fatalf("recent %+v", r)
+	}
+	if got := r.Children[0].Label; got != "Support agent · Nov 22 13:00 · 02:31 · $0.13 · timed out" {
+		t.Errorf("entry %q", got)
+	}
+	if r.Children[4].Action != (Action{ActShowRecent, "e"}) {
+		t.Errorf("fifth entry action %+v", r.Children[4].Action)
+	}
+	if got := find(v.Menu, "Today:").Label; got != "Today: 18 min, $0.88" {
+		t.Errorf("today %q", got)
+	}
+	s.DailyBudget = 2
+	if got := find(Render(s, t0, opt).Menu, "Today:").Label; got != "Today: 18 min, $0.88 (budget $2.00)" {
+		t.Errorf("today with budget %q", got)
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for d, w := range map[time.Duration]string{0: "00:00", 151 * time.Second: "02:31", 3725 * time.Second: "1:02:05", -time.Second: "00:00"} {
+		if g := Clock(d); g != w {
+			t.Errorf("Clock(%v)=%q want %q", d, g, w)
+		}
+	}
+	if Money(0.125) != "$0.13" || Money(3) != "$3.00" {
+		t.Errorf("Money: %s %s", Money(0.125), Money(3))
+	}
+	if EndReasonWords("agent_hangup") != "agent hung up" || EndReasonWords("weird") != "weird" {
+		t.Error("end reason words")
+	}
+}
