@@ -1,0 +1,196 @@
+package settings
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func store(t *testing.T) *Store {
+	st := NewStore(filepath.Join(t.TempDir(), AppDir, FileName))
+	st.now = func() time.Time { return time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC) }
+	return st
+}
+
+func TestMissingFileGivesDefaults(t *testing.T) {
+	st := store(t)
+	s, err := st.Load()
+	if err != nil || s != Defaults() {
+		t.Fatalf("Load = %+v, %v", s, err)
+	}
+	if s.MaxDuration() != 240*time.Second || s.JoinTimeout() != 15*time.Second || s.PricePerMinute != 0.05 {
+		t.Errorf("defaults %+v", s)
+	}
+	if _, err := os.Stat(st.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Error("Load created the file")
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	st := store(t)
+	s := Defaults()
+	s.DefaultAgentID, s.MaxDurationSeconds, s.DailyBudget, s.Headset, s.StartAtLogin = "ag", 600, 1.5, true, true
+	s.MicrophoneDevice = "USB mic"
+	if err := st.Save(s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Load()
+	if err != nil || got != s {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	fi, err := os.Stat(st.Path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v, %v", fi.Mode(), err)
+	}
+	// No temporary files remain.
+	ents, _ := os.ReadDir(filepath.Dir(st.Path))
+	if len(ents) != 1 {
+		t.Errorf("directory holds %d entries", len(ents))
+	}
+	raw, _ := os.ReadFile(st.Path)
+	if !strings.Contains(string(raw), `"maxDurationSeconds": 600`) {
+		t.Errorf("file %s", raw)
+	}
+}
+
+func TestSaveRejectsInvalidAndKeepsOldFile(t *testing.T) {
+	st := store(t)
+	if err := st.Save(Defaults()); err != nil {
+		t.Fatal(err)
+	}
+	bad := Defaults()
+	bad.MaxDurationSeconds, bad.PricePerMinute = 5, -1
+	err := st.Save(bad)
+	if err == nil || !strings.Contains(err.Error(), "maximum call duration must be between 10 and 3600 seconds, got 5") ||
+		!strings.Contains(err.Error(), "price per minute") {
+		t.Fatalf("Save(bad) = %v", err)
+	}
+	got, err := st.Load()
+	if err != nil || got != Defaults() {
+		t.Fatalf("old file changed: %+v %v", got, err)
+	}
+}
+
+func TestBrokenJSONIsKeptAside(t *testing.T) {
+	st := store(t)
+	os.MkdirAll(filepath.Dir(st.Path), 0o700)
+	content := "{\n  \"maxDurationSeconds\": 300,\n  oops\n}"
+	os.WriteFile(st.Path, []byte(content), 0o600)
+	s, err := st.Load()
+	var be *BrokenFileError
+	if !errors.As(err, &be) {
+		t.Fatalf("err %v", err)
+	}
+	if s != Defaults() {
+		t.Errorf("settings %+v, want defaults", s)
+	}
+	if !strings.Contains(err.Error(), "is not valid JSON (line 3") || !strings.Contains(err.Error(), be.KeptAt) {
+		t.Errorf("message %q", err)
+	}
+	if be.KeptAt != st.Path+".broken-20261122T030405Z" {
+		t.Errorf("kept at %s", be.KeptAt)
+	}
+	kept, rerr := os.ReadFile(be.KeptAt)
+	if rerr != nil || string(kept) != content {
+		t.Fatalf("original not kept: %q %v", kept, rerr)
+	}
+	if _, err := os.Stat(st.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Error("broken file still in place")
+	}
+	// A second broken file at the same second gets its own name.
+	os.WriteFile(st.Path, []byte("[]"), 0o600)
+	_, err = st.Load()
+	if !errors.As(err, &be) || be.KeptAt != st.Path+".broken-20261122T030405Z-1" || !strings.Contains(err.Error(), "wrong type") {
+		t.Fatalf("second: %v", err)
+	}
+	os.WriteFile(st.Path, nil, 0o600)
+	if _, err = st.Load(); !strings.Contains(err.Error(), "empty or cut short") {
+		t.Fatalf("empty file: %v", err)
+	}
+}
+
+func TestInvalidValuesKeepTheGoodOnes(t *testing.T) {
+	st := store(t)
+	os.MkdirAll(filepath.Dir(st.Path), 0o700)
+	os.WriteFile(st.Path, []byte(`{"defaultAgentId":"ag","maxDurationSeconds":99999,"dailyBudget":3,"joinTimeoutSeconds":1}`), 0o600)
+	s, err := st.Load()
+	var be *BrokenFileError
+	if !errors.As(err, &be) {
+		t.Fatalf("err %v", err)
+	}
+	if s.DefaultAgentID != "ag" || s.DailyBudget != 3 || s.MaxDurationSeconds != 240 || s.JoinTimeoutSeconds != 15 {
+		t.Errorf("settings %+v", s)
+	}
+	if !strings.Contains(err.Error(), "got 99999") || !strings.Contains(err.Error(), "join timeout") {
+		t.Errorf("message %q", err)
+	}
+	if _, err := os.Stat(be.KeptAt); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestUnreadableFileIsLeftAlone(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file")
+	}
+	st := store(t)
+	os.MkdirAll(filepath.Dir(st.Path), 0o700)
+	os.WriteFile(st.Path, []byte(`{}`), 0o000)
+	_, err := st.Load()
+	if err == nil || !strings.Contains(err.Error(), "cannot read the settings file") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := os.Stat(st.Path); err != nil {
+		t.Error("file was moved")
+	}
+}
+
+func TestAutostart(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	if AutostartEnabled() {
+		t.Fatal("enabled before writing")
+	}
+	if err := SetAutostart(true, "relative/bin"); err == nil {
+		t.Error("relative path accepted")
+	}
+	exe := "/opt/My Apps/ultravox-tray"
+	if err := SetAutostart(true, exe); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(cfg, "autostart", "ultravox-tray.desktop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[Desktop Entry]\n", "Type=Application\n", "Exec=\"/opt/My Apps/ultravox-tray\"\n", "Name=Ultravox Tray\n"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("entry lacks %q:\n%s", want, raw)
+		}
+	}
+	if !AutostartEnabled() {
+		t.Error("not enabled after writing")
+	}
+	if err := SetAutostart(false, ""); err != nil || AutostartEnabled() {
+		t.Errorf("disable: %v", err)
+	}
+	if err := SetAutostart(false, ""); err != nil {
+		t.Errorf("disabling twice: %v", err)
+	}
+	if got := quoteExec(`/a/b$c%d`); got != `"/a/b\\$c%%d"` {
+		t.Errorf("quoteExec %s", got)
+	}
+	if got := quoteExec("/usr/bin/ultravox-tray"); got != "/usr/bin/ultravox-tray" {
+		t.Errorf("plain path quoted: %s", got)
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", "/x/cfg")
+	p, err := DefaultPath()
+	if err != nil || p != "/x/cfg/ultravox-tray/settings.json" {
+		t.Fatalf("%s %v", p, err)
+	}
+}
