@@ -1,0 +1,648 @@
+package ultravox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// JoinOptions configure Join.
+type JoinOptions struct {
+	// Version goes into clientVersion=ultravox-tray_<version>. Default "dev".
+	Version string
+	// Logger receives debug records; it never sees the joinUrl in full.
+	Logger *slog.Logger
+	// HTTPClient for the handshake (default http.DefaultClient).
+	HTTPClient *http.Client
+	// WriteTimeout bounds one frame write (default 5 s). SendAudio never
+	// waits longer than AudioQueueWait.
+	WriteTimeout time.Duration
+	// AudioQueueWait is how long SendAudio waits for room in a full send
+	// queue before dropping the frame with ErrAudioBacklog (default 20 ms).
+	AudioQueueWait time.Duration
+	// AudioQueue is the send queue length in frames (default 50, one second
+	// of 20 ms frames).
+	AudioQueue int
+}
+
+// Errors of the call socket.
+var (
+	// ErrSocketClosed: the socket is closed (by us, by the server, or lost).
+	ErrSocketClosed = errors.New("ultravox: call socket closed")
+	// ErrAudioBacklog: the send queue stayed full; the frame was dropped.
+	ErrAudioBacklog = errors.New("ultravox: audio send queue full; frame dropped")
+)
+
+// Incoming is one item read from the call socket: Audio, or one of the
+// typed data messages (CallStarted, State, Transcript, PlaybackClearBuffer,
+// Pong, ClientToolInvocation, Debug, Unknown). Use a type switch.
+type Incoming interface{ incoming() }
+
+// Audio is one binary frame: s16le mono PCM at the call's outputSampleRate.
+type Audio []byte
+
+// CallStarted is {"type":"call_started","callId":...}.
+type CallStarted struct {
+	CallID string `json:"callId"`
+}
+
+// State is {"type":"state","state":"idle|listening|thinking|speaking"}.
+type State struct {
+	State string `json:"state"`
+}
+
+// Transcript is part of an utterance. Text (when set) replaces the
+// utterance's text so far, Delta appends to it; a new Ordinal is a new
+// utterance.
+type Transcript struct {
+	Role    string  `json:"role"`   // "user" or "agent"
+	Medium  string  `json:"medium"` // "voice" or "text"
+	Text    *string `json:"text"`
+	Delta   *string `json:"delta"`
+	Final   bool    `json:"final"`
+	Ordinal int     `json:"ordinal"`
+}
+
+// PlaybackClearBuffer: drop all unplayed agent audio at once (barge-in).
+type PlaybackClearBuffer struct{}
+
+// Pong answers our Ping; Timestamp is the one we sent.
+type Pong struct {
+	Timestamp float64 `json:"timestamp"`
+}
+
+// ClientToolInvocation asks the client to run a client-side tool.
+type ClientToolInvocation struct {
+	ToolName     string          `json:"toolName"`
+	InvocationID string          `json:"invocationId"`
+	Parameters   json.RawMessage `json:"parameters"`
+}
+
+// Debug is a debug message from the server.
+type Debug struct {
+	Message string          `json:"message"`
+	Raw     json.RawMessage `json:"-"`
+}
+
+// Unknown is a text frame of a type this client does not know, or one that
+// did not decode (then Type may be empty). Never fatal.
+type Unknown struct {
+	Type string
+	Raw  []byte
+}
+
+func (Audio) incoming()                {}
+func (CallStarted) incoming()          {}
+func (State) incoming()                {}
+func (Transcript) incoming()           {}
+func (PlaybackClearBuffer) incoming()  {}
+func (Pong) incoming()                 {}
+func (ClientToolInvocation) incoming() {}
+func (Debug) incoming()                {}
+func (Unknown) incoming()              {}
+
+// CallSocket is a joined call over the serverWebSocket medium.
+//
+// Read incoming items with Next (one reader at a time). Sends may come from
+// any goroutine; SendAudio is meant for one goroutine at 50 Hz and never
+// blocks for more than JoinOptions.AudioQueueWait. Control messages (HangUp,
+// Ping, SendText, SendJSON) jump ahead of queued audio and wait until they
+// are written. Done is closed once the socket is closed and its goroutines
+// have ended; CloseStatus then tells why.
+type CallSocket struct {
+	conn     *websocket.Conn
+	log      *slog.Logger
+	redacted string
+
+	writeTimeout time.Duration
+	queueWait    time.Duration
+
+	in         chan Incoming
+	audioQ     chan []byte
+	ctrlQ      chan ctrlMsg
+	closing    chan struct{} // closed by Close or when the reader ends
+	done       chan struct{} // closed after both goroutines ended
+	writerDone chan struct{}
+
+	closeOnce sync.Once
+	mu        sync.Mutex
+	code      int
+	reason    string
+	err       error // nil for a normal end
+
+	rtt     atomic.Int64
+	pingMu  sync.Mutex
+	pending map[float64]time.Time
+	epoch   time.Time
+}
+
+type ctrlMsg struct {
+	data []byte
+	res  chan error
+}
+
+// Join opens the call socket for joinURL, adding apiVersion=1 and
+// clientVersion=ultravox-tray_<version>. The joinUrl is a credential: errors
+// and logs carry only RedactURL(joinURL). Plain ws:// is refused except for
+// loopback hosts.
+func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, error) {
+	red := RedactURL(joinURL)
+	fail := func(kind ErrorKind, status int, msg string, err error) *Error {
+		return &Error{Op: "join call", Method: http.MethodGet, Path: red, Status: status, Kind: kind, Message: msg, Err: err}
+	}
+	u, err := url.Parse(strings.TrimSpace(joinURL))
+	if err != nil || u.Host == "" {
+		return nil, fail(KindInvalid, 0, "the joinUrl is not a URL", nil)
+	}
+	switch u.Scheme {
+	case "wss", "https":
+	case "ws", "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fail(KindInvalid, 0, "refusing an unencrypted joinUrl (ws://) for a non-loopback host", nil)
+		}
+	default:
+		return nil, fail(KindInvalid, 0, "the joinUrl must be a wss:// URL", nil)
+	}
+	version := strings.TrimSpace(opts.Version)
+	if version == "" {
+		version = "dev"
+	}
+	q := u.Query()
+	q.Set("apiVersion", "1")
+	q.Set("clientVersion", "ultravox-tray_"+version)
+	u.RawQuery = q.Encode()
+	full := u.String()
+
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	conn, resp, err := websocket.Dial(ctx, full, &websocket.DialOptions{HTTPClient: opts.HTTPClient})
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+			if resp.Body != nil {
+				resp.Body.Close()
+			}
+		}
+		msg := scrubURL(err.Error(), joinURL, full)
+		if cerr := ctx.Err(); cerr != nil {
+			kind := KindCanceled
+			if errors.Is(cerr, context.DeadlineExceeded) {
+				kind = KindTimeout
+			}
+			return nil, fail(kind, status, msg, cerr)
+		}
+		kind := KindNetwork
+		if status != 0 {
+			kind = kindForStatus(status)
+			if kind == KindUnknown {
+				kind = KindRejected
+			}
+		}
+		return nil, fail(kind, status, msg, nil)
+	}
+	conn.SetReadLimit(32 << 20)
+
+	s := &CallSocket{
+		conn:         conn,
+		log:          log,
+		redacted:     red,
+		writeTimeout: opts.WriteTimeout,
+		queueWait:    opts.AudioQueueWait,
+		in:           make(chan Incoming, 256),
+		ctrlQ:        make(chan ctrlMsg, 16),
+		closing:      make(chan struct{}),
+		done:         make(chan struct{}),
+		writerDone:   make(chan struct{}),
+		pending:      map[float64]time.Time{},
+		epoch:        time.Now(),
+	}
+	if s.writeTimeout <= 0 {
+		s.writeTimeout = 5 * time.Second
+	}
+	if s.queueWait <= 0 {
+		s.queueWait = 20 * time.Millisecond
+	}
+	qn := opts.AudioQueue
+	if qn <= 0 {
+		qn = 50
+	}
+	s.audioQ = make(chan []byte, qn)
+	log.Debug("ultravox call socket joined", "url", red)
+	go s.writer()
+	go s.reader()
+	return s, nil
+}
+
+// scrubURL removes the join URL (in every form the websocket library may
+// print it) from an error text.
+func scrubURL(msg string, urls ...string) string {
+	for _, u := range urls {
+		if u == "" {
+			continue
+		}
+		red := RedactURL(u)
+		variants := []string{u}
+		if strings.HasPrefix(u, "wss://") {
+			variants = append(variants, "https://"+strings.TrimPrefix(u, "wss://"))
+		} else if strings.HasPrefix(u, "ws://") {
+			variants = append(variants, "http://"+strings.TrimPrefix(u, "ws://"))
+		}
+		for _, v := range variants {
+			msg = strings.ReplaceAll(msg, v, red)
+			if q, err := url.QueryUnescape(v); err == nil && q != v {
+				msg = strings.ReplaceAll(msg, q, red)
+			}
+		}
+	}
+	return msg
+}
+
+func (s *CallSocket) reader() {
+	var endErr error
+	code, reason := 0, ""
+	for {
+		typ, data, err := s.conn.Read(context.Background())
+		if err != nil {
+			var ce websocket.CloseError
+			switch {
+			case errors.As(err, &ce):
+				code, reason = int(ce.Code), ce.Reason
+				if ce.Code != websocket.StatusNormalClosure && ce.Code != websocket.StatusGoingAway {
+					endErr = &CloseError{Code: code, Reason: reason}
+				}
+			default:
+				select {
+				case <-s.closing: // we closed it
+					code, reason = int(websocket.StatusNormalClosure), "closed by client"
+				default:
+					code, reason = int(websocket.StatusAbnormalClosure), "connection lost"
+					endErr = fmt.Errorf("ultravox: call socket lost: %s", scrubURL(err.Error()))
+				}
+			}
+			break
+		}
+		var item Incoming
+		if typ == websocket.MessageBinary {
+			item = Audio(data)
+		} else {
+			item = s.decode(data)
+		}
+		select {
+		case s.in <- item:
+		case <-s.closing:
+		}
+	}
+	s.mu.Lock()
+	if s.code == 0 {
+		s.code, s.reason, s.err = code, reason, endErr
+	}
+	s.mu.Unlock()
+	s.log.Debug("ultravox call socket ended", "url", s.redacted, "code", code, "reason", reason)
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.conn.CloseNow()
+	<-s.writerDone
+	close(s.in)
+	close(s.done)
+}
+
+func (s *CallSocket) decode(data []byte) Incoming {
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return Unknown{Raw: data}
+	}
+	var (
+		item Incoming
+		err  error
+	)
+	switch head.Type {
+	case "call_started":
+		var m CallStarted
+		err = json.Unmarshal(data, &m)
+		item = m
+	case "state":
+		var m State
+		err = json.Unmarshal(data, &m)
+		item = m
+	case "transcript":
+		var m Transcript
+		err = json.Unmarshal(data, &m)
+		item = m
+	case "playback_clear_buffer":
+		item = PlaybackClearBuffer{}
+	case "pong":
+		var m Pong
+		err = json.Unmarshal(data, &m)
+		if err == nil {
+			s.pong(m.Timestamp)
+		}
+		item = m
+	case "client_tool_invocation":
+		var m ClientToolInvocation
+		err = json.Unmarshal(data, &m)
+		item = m
+	case "debug":
+		var m Debug
+		err = json.Unmarshal(data, &m)
+		m.Raw = data
+		item = m
+	default:
+		return Unknown{Type: head.Type, Raw: data}
+	}
+	if err != nil {
+		s.log.Debug("ultravox call socket: undecodable message kept as unknown", "type", head.Type, "err", err)
+		return Unknown{Type: head.Type, Raw: data}
+	}
+	return item
+}
+
+func (s *CallSocket) writer() {
+	defer close(s.writerDone)
+	for {
+		// Control messages first.
+		select {
+		case m := <-s.ctrlQ:
+			m.res <- s.write(websocket.MessageText, m.data)
+			continue
+		default:
+		}
+		select {
+		case m := <-s.ctrlQ:
+			m.res <- s.write(websocket.MessageText, m.data)
+		case pcm := <-s.audioQ:
+			if err := s.write(websocket.MessageBinary, pcm); err != nil {
+				s.log.Debug("ultravox call socket: audio write failed", "err", err)
+			}
+		case <-s.closing:
+			// Fail waiting control messages.
+			for {
+				select {
+				case m := <-s.ctrlQ:
+					m.res <- ErrSocketClosed
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *CallSocket) write(typ websocket.MessageType, data []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
+	defer cancel()
+	if err := s.conn.Write(ctx, typ, data); err != nil {
+		select {
+		case <-s.closing:
+			return ErrSocketClosed
+		default:
+		}
+		return fmt.Errorf("ultravox: call socket write failed: %s", scrubURL(err.Error()))
+	}
+	return nil
+}
+
+// Next returns the next incoming item. After the socket ends it returns
+// io.EOF for a normal end (close code 1000 or 1001, or our own Close) and
+// the end's error otherwise (*CloseError for other close codes).
+func (s *CallSocket) Next(ctx context.Context) (Incoming, error) {
+	select {
+	case it, ok := <-s.in:
+		if ok {
+			return it, nil
+		}
+		if err := s.Err(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// SendAudio queues one frame of s16le mono PCM at the call's
+// inputSampleRate (20 ms frames, one second of audio per second). pcm is
+// copied. It waits at most AudioQueueWait for room, then drops the frame
+// and returns ErrAudioBacklog.
+func (s *CallSocket) SendAudio(pcm []byte) error {
+	if len(pcm) == 0 {
+		return nil
+	}
+	if len(pcm)%2 != 0 {
+		return fmt.Errorf("ultravox: audio frame of %d bytes is not whole 16-bit samples", len(pcm))
+	}
+	select {
+	case <-s.closing:
+		return ErrSocketClosed
+	default:
+	}
+	buf := append([]byte(nil), pcm...)
+	select {
+	case s.audioQ <- buf:
+		return nil
+	default:
+	}
+	t := time.NewTimer(s.queueWait)
+	defer t.Stop()
+	select {
+	case s.audioQ <- buf:
+		return nil
+	case <-s.closing:
+		return ErrSocketClosed
+	case <-t.C:
+		return ErrAudioBacklog
+	}
+}
+
+// SendJSON sends v as a text data message and waits until it is written (at
+// most about twice the write timeout).
+func (s *CallSocket) SendJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("ultravox: cannot encode data message: %w", err)
+	}
+	m := ctrlMsg{data: b, res: make(chan error, 1)}
+	t := time.NewTimer(s.writeTimeout)
+	defer t.Stop()
+	select {
+	case s.ctrlQ <- m:
+	case <-s.closing:
+		return ErrSocketClosed
+	case <-t.C:
+		return errors.New("ultravox: call socket send queue stuck")
+	}
+	select {
+	case err := <-m.res:
+		return err
+	case <-s.writerDone:
+		select {
+		case err := <-m.res:
+			return err
+		default:
+			return ErrSocketClosed
+		}
+	}
+}
+
+// HangUp asks the server to end the call ({"type":"hang_up"}); the server
+// then closes the socket.
+func (s *CallSocket) HangUp(message string) error {
+	return s.SendJSON(map[string]string{"type": "hang_up", "message": message})
+}
+
+// SendText sends a user text message ({"type":"user_text_message"}).
+func (s *CallSocket) SendText(text string) error {
+	return s.SendJSON(map[string]string{"type": "user_text_message", "text": text})
+}
+
+// Ping sends {"type":"ping","timestamp":t}; the matching pong updates RTT.
+func (s *CallSocket) Ping() error {
+	// Seconds since join, millisecond resolution: exact in a float64 and
+	// echoed back unchanged by the server.
+	ts := float64(time.Since(s.epoch).Milliseconds()) / 1000
+	s.pingMu.Lock()
+	for len(s.pending) >= 64 { // forget pings that never got a pong
+		for k := range s.pending {
+			delete(s.pending, k)
+			break
+		}
+	}
+	s.pending[ts] = time.Now()
+	s.pingMu.Unlock()
+	return s.SendJSON(map[string]any{"type": "ping", "timestamp": ts})
+}
+
+func (s *CallSocket) pong(ts float64) {
+	s.pingMu.Lock()
+	sent, ok := s.pending[ts]
+	delete(s.pending, ts)
+	s.pingMu.Unlock()
+	if ok {
+		s.rtt.Store(int64(time.Since(sent)))
+	}
+}
+
+// RTT is the round-trip time of the latest answered Ping, 0 before one.
+func (s *CallSocket) RTT() time.Duration { return time.Duration(s.rtt.Load()) }
+
+// Close closes the socket with code 1000 (for the server this is the client
+// hanging up) and waits for the socket's goroutines to end. It returns nil
+// for a normal end. Safe to call more than once.
+func (s *CallSocket) Close() error {
+	first := false
+	s.closeOnce.Do(func() {
+		first = true
+		s.mu.Lock()
+		if s.code == 0 {
+			s.code, s.reason = int(websocket.StatusNormalClosure), "closed by client"
+		}
+		s.mu.Unlock()
+		close(s.closing)
+	})
+	if first {
+		// The close handshake waits for the peer at most a few seconds.
+		s.conn.Close(websocket.StatusNormalClosure, "")
+	}
+	<-s.done
+	return s.Err()
+}
+
+// Done is closed once the socket has ended and its goroutines are gone.
+func (s *CallSocket) Done() <-chan struct{} { return s.done }
+
+// CloseStatus is the close code and reason once the socket ended: the
+// server's close frame, 1000 "closed by client" after Close, or 1006
+// "connection lost" when the connection dropped. (0, "") while open.
+func (s *CallSocket) CloseStatus() (code int, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.code, s.reason
+}
+
+// Err is nil while open and after a normal end (1000, 1001, our Close);
+// otherwise why the socket ended.
+func (s *CallSocket) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// CloseError is a socket ended by the server with a failure code (1008,
+// 4000 and up, ...).
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *CloseError) Error() string {
+	if e.Reason == "" {
+		return "ultravox: call socket closed by the server with code " + strconv.Itoa(e.Code)
+	}
+	return "ultravox: call socket closed by the server with code " + strconv.Itoa(e.Code) + ": " + e.Reason
+}
+
+// RedactURL shows a URL without its secrets, for logs: the scheme, the host,
+// path segments longer than 8 characters cut to 4 and "…", and query values
+// replaced by "…" (apiVersion and clientVersion kept). A user name or
+// password is dropped.
+func RedactURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "(unparsable URL)"
+	}
+	var b strings.Builder
+	b.WriteString(u.Scheme)
+	b.WriteString("://")
+	b.WriteString(u.Host)
+	for _, seg := range strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/") {
+		if seg == "" {
+			continue
+		}
+		b.WriteByte('/')
+		if len(seg) > 8 {
+			b.WriteString(seg[:4])
+			b.WriteString("…")
+		} else {
+			b.WriteString(seg)
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		keys := make([]string, 0, len(q))
+		for k := range q {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			if i == 0 {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(k))
+			b.WriteByte('=')
+			if k == "apiVersion" || k == "clientVersion" {
+				b.WriteString(url.QueryEscape(q.Get(k)))
+			} else {
+				b.WriteString("…")
+			}
+		}
+	}
+	return b.String()
+}
