@@ -1,0 +1,63 @@
+package notify
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// AppName is the application name shown by the notification server.
+const AppName = "Ultravox Tray"
+
+// DBus sends notifications with org.freedesktop.Notifications.Notify on the
+// session bus. Notifications with the same Key replace each other on screen.
+type DBus struct {
+	conn *dbus.Conn
+	Icon string // icon name or file path; may be empty
+
+	mu  sync.Mutex
+	ids map[string]uint32
+}
+
+// NewDBus connects to the session bus (DBUS_SESSION_BUS_ADDRESS). The
+// connection is private: Close closes it.
+func NewDBus() (*DBus, error) {
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		return nil, fmt.Errorf("notifications need the D-Bus session bus: %w", err)
+	}
+	return &DBus{conn: conn, ids: map[string]uint32{}}, nil
+}
+
+// Send shows n. Urgent ones use the critical urgency and do not time out.
+func (d *DBus) Send(n Notification) error {
+	d.mu.Lock()
+	replaces := d.ids[n.Key]
+	d.mu.Unlock()
+	urgency := byte(1)
+	timeout := int32(-1)
+	if n.Urgent {
+		urgency, timeout = 2, 0
+	}
+	hints := map[string]dbus.Variant{
+		"urgency":       dbus.MakeVariant(urgency),
+		"desktop-entry": dbus.MakeVariant("ultravox-tray"),
+	}
+	obj := d.conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
+	var id uint32
+	err := obj.Call("org.freedesktop.Notifications.Notify", 0,
+		AppName, replaces, d.Icon, n.Summary, n.Body, []string{}, hints, timeout).Store(&id)
+	if err != nil {
+		return fmt.Errorf("showing the notification %q failed (is a notification daemon running?): %w", n.Summary, err)
+	}
+	if n.Key != "" {
+		d.mu.Lock()
+		d.ids[n.Key] = id
+		d.mu.Unlock()
+	}
+	return nil
+}
+
+// Close closes the bus connection.
+func (d *DBus) Close() error { return d.conn.Close() }

@@ -1,0 +1,229 @@
+// Package notify turns the call manager's events into desktop notifications:
+// one per event, duplicates dropped, bursts merged into one popup, and the
+// billing-risk ones marked urgent. The sender is an interface; the real one
+// talks org.freedesktop.Notifications over the session bus.
+package notify
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/calls"
+)
+
+// Notification is one popup.
+type Notification struct {
+	Summary string
+	Body    string
+	Urgent  bool
+	// Key groups notifications that replace each other on screen (e.g.
+	// everything about one call); empty for none.
+	Key string
+}
+
+// Sender shows notifications.
+type Sender interface {
+	Send(n Notification) error
+}
+
+// FromEvent maps a manager event to a notification. ok is false for events
+// that need no popup (our own hang-up: the billed summary follows; back
+// online).
+func FromEvent(ev calls.Event) (n Notification, ok bool) {
+	c := ev.Call
+	who := c.AgentName
+	if who == "" {
+		who = "The call"
+	}
+	body := ev.Message
+	fallback := func(s string) {
+		if body == "" {
+			body = s
+		}
+	}
+	n.Key = c.ID
+	switch ev.Kind {
+	case calls.EventCallStarted:
+		n.Summary = "Call started: billing"
+		fallback(fmt.Sprintf("%s joined; billing runs until the call ends (at most %s).", who, clock(c.MaxDuration)))
+	case calls.EventEndingSoon:
+		n.Summary = "Call ending soon"
+		fallback(fmt.Sprintf("%s reaches its time limit in %s.", who, clock(c.Remaining(ev.Time))))
+	case calls.EventTimedOut:
+		n.Summary = "Call timed out"
+		fallback(fmt.Sprintf("%s timed out after %s of billing.", who, clock(billed(c))))
+	case calls.EventEndedByAgent:
+		n.Summary = "Agent ended the call"
+		fallback(fmt.Sprintf("%s was ended by the agent after %s.", who, clock(billed(c))))
+	case calls.EventConnectionLost:
+		n.Summary = "Connection lost"
+		fallback(fmt.Sprintf("%s lost its connection after %s; the call has ended.", who, clock(billed(c))))
+	case calls.EventEndUnconfirmed:
+		n.Summary = "Call may still be billing"
+		n.Urgent = true
+		fallback(fmt.Sprintf("Could not confirm that %s ended. Use \"End all calls on account\" or check the Ultravox console.", strings.ToLower(who[:1])+who[1:]))
+	case calls.EventBillingElsewhere:
+		n.Summary = "A call is billing elsewhere"
+		fallback("A call this app did not start is live on your account.")
+	case calls.EventRecoveredEnded:
+		n.Summary = "Earlier call ended"
+		fallback(fmt.Sprintf("%s from an earlier session was still live and has been ended.", who))
+	case calls.EventBilledSummary:
+		n.Summary = "Call billed"
+		fallback(fmt.Sprintf("%s was billed for %s.", who, clock(c.BilledDuration)))
+	case calls.EventBudgetReached:
+		n.Summary = "Daily budget reached"
+		n.Key = "budget"
+		fallback("Today's spend reached your daily budget; new calls are refused until tomorrow (UTC).")
+	case calls.EventKeyRejected:
+		n.Summary = "API key rejected"
+		n.Key = "key"
+		fallback("Ultravox rejected the API key. Set a new one in Settings.")
+	case calls.EventUnjoinedExpired:
+		n.Summary = "Call never joined"
+		fallback(fmt.Sprintf("%s was never joined and expired; it cost nothing.", who))
+	default: // EventEnded (our hang-up), EventBackOnline
+		return Notification{}, false
+	}
+	n.Body = body
+	return n, true
+}
+
+func billed(c calls.CallView) time.Duration {
+	if c.Settled {
+		return c.BilledDuration
+	}
+	return calls.RoundToBillingUnit(c.Elapsed(c.Ended))
+}
+
+func clock(d time.Duration) string {
+	s := int(d / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// Coalescer sends one notification per event: the first of a quiet period at
+// once, the ones that follow within Window merged into one popup when the
+// window closes, and the same event (kind and call) only once per Dedupe.
+type Coalescer struct {
+	sender  Sender
+	window  time.Duration
+	dedupe  time.Duration
+	onError func(error)
+
+	mu      sync.Mutex
+	seen    map[string]time.Time
+	pending []Notification
+	timer   *time.Timer
+	open    bool // a window is running
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// NewCoalescer sends through s. window bounds the rate (one popup per
+// window), dedupe drops repeats of the same event; onError (may be nil)
+// hears send failures.
+func NewCoalescer(s Sender, window, dedupe time.Duration, onError func(error)) *Coalescer {
+	if onError == nil {
+		onError = func(error) {}
+	}
+	return &Coalescer{sender: s, window: window, dedupe: dedupe, onError: onError, seen: map[string]time.Time{}}
+}
+
+// Event notifies about ev if it deserves a popup.
+func (c *Coalescer) Event(ev calls.Event) {
+	n, ok := FromEvent(ev)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	now := time.Now()
+	key := fmt.Sprintf("%d/%s", ev.Kind, ev.Call.ID)
+	if ev.Call.ID == "" {
+		key += "/" + n.Body
+	}
+	if t, ok := c.seen[key]; ok && now.Sub(t) < c.dedupe {
+		return
+	}
+	c.seen[key] = now
+	for k, t := range c.seen {
+		if now.Sub(t) >= c.dedupe {
+			delete(c.seen, k)
+		}
+	}
+	if c.open {
+		c.pending = append(c.pending, n)
+		return
+	}
+	c.open = true
+	c.timer = time.AfterFunc(c.window, c.flush)
+	c.sendLocked(n)
+}
+
+func (c *Coalescer) sendLocked(n Notification) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if err := c.sender.Send(n); err != nil {
+			c.onError(err)
+		}
+	}()
+}
+
+func (c *Coalescer) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if len(c.pending) == 0 {
+		c.open = false
+		return
+	}
+	n := Merge(c.pending)
+	c.pending = nil
+	c.sendLocked(n)
+	c.timer = time.AfterFunc(c.window, c.flush) // keep the rate bounded
+}
+
+// Merge folds several notifications into one.
+func Merge(ns []Notification) Notification {
+	if len(ns) == 1 {
+		return ns[0]
+	}
+	m := Notification{Summary: fmt.Sprintf("Ultravox Tray: %d updates", len(ns))}
+	var lines []string
+	for _, n := range ns {
+		lines = append(lines, n.Summary+": "+n.Body)
+		m.Urgent = m.Urgent || n.Urgent
+	}
+	m.Body = strings.Join(lines, "\n")
+	return m
+}
+
+// Close sends what is pending, stops the timer and waits for sends in flight.
+func (c *Coalescer) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if len(c.pending) > 0 {
+		c.sendLocked(Merge(c.pending))
+		c.pending = nil
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+}

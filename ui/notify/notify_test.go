@@ -1,0 +1,146 @@
+package notify
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"go.uber.org/goleak"
+)
+
+type recorder struct {
+	mu   sync.Mutex
+	sent []Notification
+	err  error
+}
+
+func (r *recorder) Send(n Notification) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, n)
+	return r.err
+}
+
+func (r *recorder) all() []Notification {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Notification(nil), r.sent...)
+}
+
+func waitFor(t *testing.T, r *recorder, n int) []Notification {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := r.all(); len(s) >= n {
+			return s
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("got %d notifications, want %d: %+v", len(r.all()), n, r.all())
+	return nil
+}
+
+var t0 = time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
+
+func call() calls.CallView {
+	return calls.CallView{ID: "c1", Ours: true, AgentName: "Support agent", Joined: t0, Ended: t0.Add(240 * time.Second), MaxDuration: 240 * time.Second}
+}
+
+func TestFromEvent(t *testing.T) {
+	cases := []struct {
+		ev      calls.Event
+		summary string
+		body    string
+		urgent  bool
+	}{
+		{calls.Event{Kind: calls.EventTimedOut, Call: call()}, "Call timed out", "Support agent timed out after 4:00 of billing.", false},
+		{calls.Event{Kind: calls.EventTimedOut, Call: call(), Message: "Call timed out after 4:00, billed $0.20"}, "Call timed out", "Call timed out after 4:00, billed $0.20", false},
+		{calls.Event{Kind: calls.EventEndUnconfirmed, Call: call()}, "Call may still be billing", "Could not confirm that support agent ended. Use \"End all calls on account\" or check the Ultravox console.", true},
+		{calls.Event{Kind: calls.EventEndingSoon, Call: func() calls.CallView { c := call(); c.Ended = time.Time{}; return c }(), Time: t0.Add(210 * time.Second)}, "Call ending soon", "Support agent reaches its time limit in 0:30.", false},
+		{calls.Event{Kind: calls.EventKeyRejected}, "API key rejected", "Ultravox rejected the API key. Set a new one in Settings.", false},
+		{calls.Event{Kind: calls.EventEndedByAgent, Call: call()}, "Agent ended the call", "Support agent was ended by the agent after 4:00.", false},
+	}
+	for _, c := range cases {
+		n, ok := FromEvent(c.ev)
+		if !ok || n.Summary != c.summary || n.Body != c.body || n.Urgent != c.urgent {
+			t.Errorf("FromEvent(%v) = %+v %v, want %q %q urgent=%v", c.ev.Kind, n, ok, c.summary, c.body, c.urgent)
+		}
+	}
+	for _, k := range []calls.EventKind{calls.EventEnded, calls.EventBackOnline} {
+		if _, ok := FromEvent(calls.Event{Kind: k, Call: call()}); ok {
+			t.Errorf("event %d makes a popup", k)
+		}
+	}
+	// Every other kind makes one with words.
+	for k := calls.EventCallStarted; k <= calls.EventUnjoinedExpired; k++ {
+		if k == calls.EventEnded || k == calls.EventBackOnline {
+			continue
+		}
+		n, ok := FromEvent(calls.Event{Kind: k, Call: call()})
+		if !ok || n.Summary == "" || n.Body == "" {
+			t.Errorf("kind %d: %+v %v", k, n, ok)
+		}
+	}
+}
+
+func TestCoalescerOnePerEventNoStorm(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	r := &recorder{}
+	c := NewCoalescer(r, 300*time.Millisecond, time.Minute, nil)
+	ev := calls.Event{Kind: calls.EventTimedOut, Call: call()}
+	c.Event(ev)
+	got := waitFor(t, r, 1)
+	if got[0].Summary != "Call timed out" {
+		t.Fatalf("first %+v", got[0])
+	}
+	// The same event again is dropped; a burst of others becomes one popup.
+	c.Event(ev)
+	other := call()
+	other.ID = "c2"
+	c.Event(calls.Event{Kind: calls.EventEndUnconfirmed, Call: other})
+	c.Event(calls.Event{Kind: calls.EventBillingElsewhere, Call: calls.CallView{ID: "x"}})
+	c.Event(calls.Event{Kind: calls.EventEnded, Call: other}) // no popup
+	got = waitFor(t, r, 2)
+	time.Sleep(400 * time.Millisecond)
+	got = r.all()
+	if len(got) != 2 {
+		t.Fatalf("%d popups: %+v", len(got), got)
+	}
+	m := got[1]
+	if m.Summary != "Ultravox Tray: 2 updates" || !m.Urgent || !strings.Contains(m.Body, "Call may still be billing: ") || !strings.Contains(m.Body, "A call is billing elsewhere: ") {
+		t.Errorf("merged %+v", m)
+	}
+	// After a quiet window the next event goes out at once.
+	time.Sleep(400 * time.Millisecond)
+	c.Event(calls.Event{Kind: calls.EventBudgetReached, Message: "Daily budget of $1.00 reached"})
+	got = waitFor(t, r, 3)
+	if got[2].Summary != "Daily budget reached" || got[2].Body != "Daily budget of $1.00 reached" {
+		t.Errorf("third %+v", got[2])
+	}
+	c.Close()
+	c.Event(ev) // after Close: nothing, no panic
+}
+
+func TestCoalescerCloseFlushesAndReportsErrors(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	r := &recorder{err: errors.New("no daemon")}
+	var mu sync.Mutex
+	var errs []error
+	c := NewCoalescer(r, time.Hour, time.Minute, func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() })
+	c.Event(calls.Event{Kind: calls.EventCallStarted, Call: call()})
+	c2 := call()
+	c2.ID = "c9"
+	c.Event(calls.Event{Kind: calls.EventCallStarted, Call: c2})
+	c.Close()
+	if got := r.all(); len(got) != 2 {
+		t.Fatalf("close did not flush: %+v", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(errs) != 2 {
+		t.Errorf("errors %v", errs)
+	}
+}
