@@ -127,6 +127,13 @@ type CallView struct {
 	MicMuted    bool
 	SpeakerMute bool
 	AudioError  string // e.g. "no microphone"; the call still runs (text fallback)
+
+	// Recovered marks a call from an earlier session found in the journal.
+	Recovered bool
+	// Note is a short human sentence about the call's state when there is
+	// something to say, e.g. "not joined: costs nothing, expires by itself"
+	// or the reason its end could not be confirmed.
+	Note string
 }
 
 // BillingUnit is Ultravox's billing granularity: time is billed in 6-second
@@ -230,6 +237,10 @@ type Snapshot struct {
 
 	History []HistoryEntry // newest first
 	Demo    bool
+
+	// Unaccounted is how many calls the account reports as active that no
+	// listing showed: they may be billing, so the state cannot be "idle".
+	Unaccounted int
 }
 
 // LiveCount is the number of calls that may be billing, ours and elsewhere.
@@ -261,7 +272,18 @@ const (
 	EventKeyRejected                       // 401/403
 	EventBackOnline                        // checks work again after failing
 	EventUnjoinedExpired                   // our call was never joined and expired (free)
+	EventJournalProblem                    // the journal or history file was corrupt or unreadable
 )
+
+func (k EventKind) String() string {
+	names := [...]string{"call started", "ending soon", "timed out", "ended by agent", "connection lost",
+		"ended", "end unconfirmed", "billing elsewhere", "recovered call ended", "billed summary",
+		"budget reached", "key rejected", "back online", "unjoined call expired", "journal problem"}
+	if k < 0 || int(k) >= len(names) {
+		return "unknown event"
+	}
+	return names[k]
+}
 
 // Event is one thing worth telling the user about. Call is set when the event
 // is about one call.

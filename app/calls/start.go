@@ -1,0 +1,388 @@
+package calls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/ultravox"
+)
+
+// clientBufferMs is the serverWebSocket clientBufferSizeMs sent on create.
+const clientBufferMs = 30000
+
+// Errors Start returns for refusals (wrapped with details).
+var (
+	ErrStartInProgress = errors.New("a call is already being started")
+	ErrCallInProgress  = errors.New("a call of ours is still in progress")
+	ErrNoKey           = errors.New("no Ultravox API key is set")
+	ErrKeyRejected     = errors.New("the Ultravox API key was rejected")
+	ErrBudgetReached   = errors.New("today's daily budget is reached")
+	ErrJournal         = errors.New("the call journal cannot be written")
+	ErrClosed          = errors.New("the call manager is closed")
+)
+
+// Start creates a call with agentID ("" => the default agent), joins it at
+// once over the call socket and opens audio. It refuses while a start or a
+// call of ours is in progress, without a usable key, when today's spend has
+// reached the daily budget, and when the journal cannot be written (the
+// call could be forgotten after a crash).
+func (m *Manager) Start(ctx context.Context, agentID string) (CallView, error) {
+	oc, client, settings, err := m.beginStart(agentID)
+	if err != nil {
+		return CallView{}, err
+	}
+	// The journal entry is on disk before the create request leaves.
+	if err := m.journal.Put(oc.entry); err != nil {
+		m.mu.Lock()
+		m.removeOurLocked(oc)
+		m.starting = false
+		m.publishLocked()
+		m.mu.Unlock()
+		return CallView{}, fmt.Errorf("%w: %v; no call was created (every call is recorded before it is created, so it can be ended after a crash)", ErrJournal, err)
+	}
+	call, err := client.CreateAgentCall(ctx, oc.view.AgentID, m.createRequest(oc, settings))
+	if err != nil {
+		return CallView{}, m.createFailed(oc, client, err)
+	}
+
+	m.mu.Lock()
+	m.applyServerLocked(oc, call)
+	oc.view.State = CallJoining
+	m.saveEntryLocked(oc)
+	cancelled := oc.endRequested || m.closed
+	m.publishLocked()
+	m.mu.Unlock()
+	if cancelled {
+		m.finishStartEnding(oc)
+		return oc.snapshotView(m), errors.New("the call was created but ending everything was requested meanwhile; it is being ended")
+	}
+	if call.JoinURL == nil || *call.JoinURL == "" {
+		m.finishStartEnding(oc)
+		return oc.snapshotView(m), fmt.Errorf("call %s was created without a join URL, so it cannot be joined; it is being ended", shortID(call.CallID))
+	}
+
+	sock, err := ultravox.Join(ctx, *call.JoinURL, ultravox.JoinOptions{Version: m.cfg.Version, Logger: m.log})
+	if err != nil {
+		m.mu.Lock()
+		oc.view.Note = "joining failed: " + err.Error()
+		m.mu.Unlock()
+		m.finishStartEnding(oc)
+		return oc.snapshotView(m), fmt.Errorf("the call was created but joining it failed (%v); it was never joined, so it costs nothing and expires within %s", err, fmtDur(settings.JoinTimeout))
+	}
+
+	m.mu.Lock()
+	if oc.endRequested || m.closed {
+		m.mu.Unlock()
+		_ = sock.Close()
+		m.finishStartEnding(oc)
+		return oc.snapshotView(m), errors.New("the call was joined but ending everything was requested meanwhile; it is being ended")
+	}
+	oc.sock = sock
+	m.wg.Add(1)
+	go m.readLoop(oc, sock)
+	m.mu.Unlock()
+
+	audioErr := m.openAudio(oc, sock, settings)
+
+	m.mu.Lock()
+	if audioErr != "" {
+		oc.view.AudioError = audioErr
+	}
+	m.starting = false
+	v := oc.copyView()
+	m.publishLocked()
+	m.mu.Unlock()
+	return v, nil
+}
+
+func (oc *ourCall) snapshotView(m *Manager) CallView {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return oc.copyView()
+}
+
+// beginStart checks whether a start is allowed and registers the call in
+// state "creating".
+func (m *Manager) beginStart(agentID string) (*ourCall, *ultravox.Client, Settings, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.settings
+	switch {
+	case m.closed:
+		return nil, nil, s, ErrClosed
+	case m.starting:
+		return nil, nil, s, fmt.Errorf("%w; wait for it to connect", ErrStartInProgress)
+	}
+	for _, oc := range m.ours {
+		if !oc.view.State.Live() {
+			continue
+		}
+		if oc.recovered {
+			return nil, nil, s, fmt.Errorf("%w: a call from an earlier session is still being ended (%s); try again once it is confirmed ended", ErrCallInProgress, oc.view.State)
+		}
+		return nil, nil, s, fmt.Errorf("%w (call with %s, %s); end it before starting another", ErrCallInProgress, agentLabel(oc.view), oc.view.State)
+	}
+	if m.client == nil {
+		return nil, nil, s, fmt.Errorf("%w: add your API key first", ErrNoKey)
+	}
+	if m.health == HealthKeyRejected {
+		return nil, nil, s, fmt.Errorf("%w (%s); set a valid key first", ErrKeyRejected, m.healthDetail)
+	}
+	now := m.now()
+	if s.DailyBudget > 0 {
+		spent := roundCents(m.todayMinutesLocked(now) * s.PricePerMinute)
+		if spent >= s.DailyBudget {
+			return nil, nil, s, fmt.Errorf("%w: %s spent today (UTC) of a %s budget; raise the budget in the settings to call again today", ErrBudgetReached, fmtCost(spent), fmtCost(s.DailyBudget))
+		}
+	}
+	agent := strings.TrimSpace(agentID)
+	if agent == "" {
+		agent = s.DefaultAgentID
+	}
+	if agent == "" && len(m.agents) > 0 {
+		agent = m.agents[0].ID
+	}
+	if agent == "" {
+		return nil, nil, s, errors.New("no agent to call: choose a default agent in the settings (the agent list could not be loaded yet)")
+	}
+	name := ""
+	for _, a := range m.agents {
+		if a.ID == agent {
+			name = a.Name
+		}
+	}
+	rid := newID()
+	oc := &ourCall{
+		client:       m.client,
+		view:         CallView{RequestID: rid, Ours: true, AgentID: agent, AgentName: name, State: CallCreating, MaxDuration: s.MaxDuration},
+		entry:        JournalEntry{RequestID: rid, AgentID: agent, SessionID: m.cfg.SessionID, Started: now.UTC(), State: CallCreating.String(), MaxDurSec: s.MaxDuration.Seconds()},
+		endDone:      nil,
+		endRequested: false,
+	}
+	m.starting = true
+	m.ours = append(m.ours, oc)
+	m.publishLocked()
+	return oc, m.client, s, nil
+}
+
+func (m *Manager) createRequest(oc *ourCall, s Settings) ultravox.StartAgentCallRequest {
+	ws := &ultravox.ServerWebSocketMedium{
+		InputSampleRate:    s.InputRate,
+		OutputSampleRate:   s.OutputRate,
+		ClientBufferSizeMs: clientBufferMs,
+	}
+	if s.MediaIdleTimeout > 0 {
+		ws.MediaIdleTimeout = ultravox.DurationOf(s.MediaIdleTimeout).Ptr()
+	}
+	return ultravox.StartAgentCallRequest{
+		Metadata: map[string]string{
+			ultravox.MetaRequestID: oc.entry.RequestID,
+			ultravox.MetaApp:       AppName + "/" + m.cfg.Version,
+			ultravox.MetaDevice:    m.cfg.DeviceName,
+			ultravox.MetaSession:   m.cfg.SessionID,
+		},
+		Medium:      &ultravox.CallMedium{ServerWebSocket: ws},
+		JoinTimeout: ultravox.DurationOf(s.JoinTimeout).Ptr(),
+		MaxDuration: ultravox.DurationOf(s.MaxDuration).Ptr(),
+	}
+}
+
+// createFailed handles a create that did not return a call. A clear refusal
+// (4xx) means no call exists: the journal entry goes. Anything ambiguous
+// (no answer, 5xx, an unreadable answer) may have created it: the entry
+// stays and the watcher finds the call by its request id and ends it.
+func (m *Manager) createFailed(oc *ourCall, client *ultravox.Client, err error) error {
+	ambiguous := ultravox.IsNetwork(err) || ultravox.IsTimeout(err) || ultravox.IsServerError(err) ||
+		ultravox.IsMalformed(err) || ultravox.IsCanceled(err)
+	if ultravox.IsUnauthorized(err) {
+		m.checkFailed(client, err)
+	}
+	m.mu.Lock()
+	m.starting = false
+	if !ambiguous {
+		if jerr := m.journal.Remove(oc.entry); jerr != nil {
+			m.log.Error("journal removal failed", "request", oc.entry.RequestID, "err", jerr)
+		}
+		m.removeOurLocked(oc)
+		m.publishLocked()
+		m.mu.Unlock()
+		return fmt.Errorf("could not start the call: %w", err)
+	}
+	oc.createAmbiguous = true
+	oc.endRequested = true
+	oc.view.State = CallEnding
+	oc.view.Note = "the create request got no clear answer; checking whether the call exists so it can be ended"
+	m.startFlowLocked(oc)
+	m.publishLocked()
+	m.mu.Unlock()
+	return fmt.Errorf("could not start the call: %w; if Ultravox created it anyway, it will be found and ended", err)
+}
+
+// finishStartEnding ends a call whose start was abandoned after create.
+func (m *Manager) finishStartEnding(oc *ourCall) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.starting = false
+	m.beginEndLocked(oc)
+	m.publishLocked()
+}
+
+// openAudio opens the devices for oc; the uplink sends PCM on the socket.
+// It returns the error text to show (the call goes on without audio).
+func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) string {
+	if m.cfg.Audio == nil {
+		return ""
+	}
+	var dropped int
+	var lastLog time.Time
+	uplink := func(pcm []byte) {
+		err := sock.SendAudio(pcm)
+		if err == nil || errors.Is(err, ultravox.ErrSocketClosed) {
+			return
+		}
+		dropped++
+		if time.Since(lastLog) > 5*time.Second {
+			lastLog = time.Now()
+			m.log.Warn("microphone audio could not be sent", "call", shortID(oc.view.ID), "dropped", dropped, "err", err)
+		}
+	}
+	sess, err := m.cfg.Audio.Open(AudioConfig{InputRate: s.InputRate, OutputRate: s.OutputRate}, uplink)
+	if err != nil {
+		m.log.Warn("audio unavailable; the call continues as text only", "call", shortID(oc.view.ID), "err", err)
+		return "audio unavailable (" + err.Error() + "); type messages instead"
+	}
+	m.mu.Lock()
+	if oc.sock != sock || oc.endRequested || m.closed {
+		// Ended while the devices opened.
+		m.mu.Unlock()
+		_ = sess.Close()
+		return ""
+	}
+	oc.audio = sess
+	sess.SetMicMuted(oc.view.MicMuted)
+	sess.SetSpeakerMuted(oc.view.SpeakerMute)
+	m.mu.Unlock()
+	return ""
+}
+
+// readLoop reads the call socket: agent audio to the speaker, agent state
+// and transcript into the view, call_started to fetch the join time; when
+// the socket ends without us asking, the call is checked and the right
+// event emitted.
+func (m *Manager) readLoop(oc *ourCall, sock *ultravox.CallSocket) {
+	defer m.wg.Done()
+	var endErr error
+	for {
+		it, err := sock.Next(m.ctx)
+		if err != nil {
+			endErr = err
+			break
+		}
+		switch x := it.(type) {
+		case ultravox.Audio:
+			m.mu.Lock()
+			a := oc.audio
+			m.mu.Unlock()
+			if a != nil {
+				a.Play(x)
+			}
+		case ultravox.PlaybackClearBuffer:
+			m.mu.Lock()
+			a := oc.audio
+			m.mu.Unlock()
+			if a != nil {
+				a.ClearPlayback()
+			}
+		case ultravox.CallStarted:
+			m.wg.Add(1)
+			go m.fetchJoined(oc)
+		case ultravox.State:
+			m.mu.Lock()
+			oc.view.AgentState = x.State
+			m.publishLocked()
+			m.mu.Unlock()
+		case ultravox.Transcript:
+			m.mu.Lock()
+			oc.view.Transcript = applyTranscript(oc.view.Transcript, x)
+			m.publishLocked()
+			m.mu.Unlock()
+		}
+	}
+	if m.ctx.Err() != nil {
+		return // Close: the journal keeps the call for the next start
+	}
+	code, reason := sock.CloseStatus()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if oc.sock == sock {
+		oc.sock = nil
+	}
+	if oc.endRequested || oc.finalized {
+		return // our own end; its flow confirms it
+	}
+	m.log.Info("call socket closed by the server", "call", shortID(oc.view.ID), "code", code, "reason", reason, "err", endErr)
+	oc.serverClosed = true
+	m.beginEndLocked(oc)
+	m.publishLocked()
+}
+
+// fetchJoined asks the server for the join time after call_started; until
+// it answers the call stays "joining".
+func (m *Manager) fetchJoined(oc *ourCall) {
+	defer m.wg.Done()
+	m.mu.Lock()
+	client, id := m.clientForLocked(oc), oc.view.ID
+	m.mu.Unlock()
+	if client == nil {
+		return
+	}
+	delay := 100 * time.Millisecond
+	for attempt := 0; attempt < 8; attempt++ {
+		ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
+		c, err := client.GetCall(ctx, id)
+		cancel()
+		if err == nil {
+			m.mu.Lock()
+			if !oc.finalized && c.Ended == nil {
+				if m.applyServerLocked(oc, c) {
+					m.saveEntryLocked(oc)
+				}
+				m.publishLocked()
+			}
+			joined := !oc.view.Joined.IsZero() || oc.finalized || c.Ended != nil
+			m.mu.Unlock()
+			if joined {
+				m.Recheck() // deadlines (ending soon) depend on the join time
+				return
+			}
+		} else if m.ctx.Err() != nil {
+			return
+		}
+		if !sleepCtx(m.ctx, delay) {
+			return
+		}
+		delay = min(delay*2, 2*time.Second)
+	}
+	// The watcher's polls pick the join time up from the call list.
+}
+
+func (m *Manager) clientForLocked(oc *ourCall) *ultravox.Client {
+	if oc.client != nil {
+		return oc.client
+	}
+	return m.client
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

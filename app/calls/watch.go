@@ -1,0 +1,504 @@
+package calls
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/ultravox"
+)
+
+const (
+	// lookbackSkew widens the recent-calls window for clock skew.
+	lookbackSkew = 10 * time.Minute
+	// apiDefaultMaxDuration is the longest call a client that sends no
+	// maxDuration can make; calls elsewhere may be that long.
+	apiDefaultMaxDuration = time.Hour
+	// wideLookback is used when activeCalls says more is live than the
+	// recent listing showed.
+	wideLookback = 25 * time.Hour
+	// maxListed bounds how many calls one listing reads.
+	maxListed = 2000
+	// settleLimit is how long an ended call is watched for billing to settle.
+	settleLimit = 15 * time.Minute
+	// agentsRefresh is how often the agent list is reloaded.
+	agentsRefresh = 10 * time.Minute
+	// maxBackoff caps the wait between failed checks (Retry-After included).
+	maxBackoff = 5 * time.Minute
+	// pollTimeout bounds one whole poll.
+	pollTimeout = 60 * time.Second
+)
+
+// watchLoop polls the account: slowly when nothing is live, fast when
+// anything is live or pending, backing off on errors; Recheck wakes it.
+func (m *Manager) watchLoop() {
+	defer m.wg.Done()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-timer.C:
+		case <-m.wake:
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		}
+		next := m.pollOnce()
+		if m.ctx.Err() != nil {
+			return
+		}
+		timer.Reset(next)
+	}
+}
+
+// pollOnce checks the account once and returns the wait until the next
+// check.
+func (m *Manager) pollOnce() time.Duration {
+	ctx, cancel := context.WithTimeout(m.ctx, pollTimeout)
+	defer cancel()
+
+	m.mu.Lock()
+	client := m.client
+	lookback := max(m.settings.MaxDuration+m.settings.JoinTimeout, apiDefaultMaxDuration+30*time.Second) + lookbackSkew
+	m.startPendingFlowsLocked()
+	if client == nil {
+		m.health, m.healthDetail = HealthNoKey, "no API key is set"
+		m.checkDeadlinesLocked()
+		m.publishLocked()
+		next := m.nextWaitLocked(m.cfg.PollIdle)
+		m.mu.Unlock()
+		return next
+	}
+	m.mu.Unlock()
+
+	now := m.now()
+	list, err := m.listCalls(ctx, client, now.Add(-lookback))
+	if err != nil {
+		return m.checkFailed(client, err)
+	}
+	acct, err := client.GetAccount(ctx)
+	if err != nil {
+		return m.checkFailed(client, err)
+	}
+	live := countLive(list)
+	if acct.ActiveCalls > live {
+		// Something live is older than the window (or not listed): look
+		// wider before calling it unaccounted.
+		if wide, werr := m.listCalls(ctx, client, now.Add(-wideLookback)); werr == nil {
+			list, live = wide, countLive(wide)
+		}
+	}
+
+	m.mu.Lock()
+	if m.client != client || m.closed {
+		m.mu.Unlock()
+		return m.cfg.PollLive
+	}
+	m.checkOKLocked(acct)
+	m.mergeCallsLocked(list)
+	m.unaccounted = max(0, acct.ActiveCalls-live)
+	if m.unaccounted > 0 {
+		m.healthDetail = fmt.Sprintf("the account reports %d active call(s) that the call list does not show", m.unaccounted)
+	}
+	// Our calls not in the listing that still need watching: GET them.
+	var check []*ourCall
+	for _, oc := range m.ours {
+		if oc.endRequested && !oc.flowRunning && oc.view.State != CallCreating {
+			check = append(check, oc)
+		}
+	}
+	for _, oc := range check {
+		m.startFlowLocked(oc)
+	}
+	var settle []*settleCall
+	for _, sc := range m.settling {
+		settle = append(settle, sc)
+	}
+	day := m.now().UTC().Format(time.DateOnly)
+	needUsage := m.usageDay != day || time.Since(m.usageAt) >= m.cfg.PollIdle
+	needAgents := m.agentsAt.IsZero() || time.Since(m.agentsAt) >= agentsRefresh
+	m.checkDeadlinesLocked()
+	m.publishLocked()
+	m.mu.Unlock()
+
+	settled := m.settleStep(ctx, client, settle)
+	if needAgents {
+		m.refreshAgents(ctx, client)
+	}
+	if needUsage || settled {
+		m.refreshUsage(ctx, client)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checkBudgetLocked()
+	m.publishLocked()
+	return m.nextWaitLocked(m.pollIntervalLocked())
+}
+
+// startPendingFlowsLocked starts end flows that are waiting: recovered
+// calls and calls whose earlier attempt gave up.
+func (m *Manager) startPendingFlowsLocked() {
+	for _, oc := range m.ours {
+		if oc.endRequested && !oc.flowRunning && !oc.finalized && oc.view.State != CallCreating {
+			m.startFlowLocked(oc)
+		}
+	}
+}
+
+func countLive(list []ultravox.Call) int {
+	n := 0
+	for i := range list {
+		if list[i].Ended == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *Manager) listCalls(ctx context.Context, client *ultravox.Client, from time.Time) ([]ultravox.Call, error) {
+	var out []ultravox.Call
+	for c, err := range client.Calls(ctx, ultravox.ListCallsParams{Sort: "-created", FromDate: from, PageSize: 100}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+		if len(out) >= maxListed {
+			m.log.Warn("call listing truncated", "calls", len(out))
+			break
+		}
+	}
+	return out, nil
+}
+
+// checkOKLocked records a successful check.
+func (m *Manager) checkOKLocked(acct *ultravox.Account) {
+	prev := m.health
+	m.health, m.healthDetail = HealthOK, ""
+	m.lastCheck = m.now()
+	m.failures, m.retryAfter = 0, 0
+	m.haveAccount = true
+	m.account = AccountView{Name: acct.Name, ActiveCalls: acct.ActiveCalls, FreeTimeRemaining: acct.FreeTimeRemaining.Std()}
+	if acct.AllowedConcurrentCalls != nil {
+		m.account.AllowedConcurrentCalls = *acct.AllowedConcurrentCalls
+	}
+	switch prev {
+	case HealthOffline, HealthRateLimited, HealthKeyRejected:
+		m.emitLocked(Event{Kind: EventBackOnline, Message: "Ultravox answers again: the billing state is verified."})
+	}
+}
+
+// checkFailed records a failed check and returns the backoff.
+func (m *Manager) checkFailed(client *ultravox.Client, err error) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.client != client || m.closed || ultravox.IsCanceled(err) {
+		return m.cfg.PollLive
+	}
+	m.failures++
+	m.noteFailureLocked(err)
+	backoff := m.cfg.PollLive << min(m.failures-1, 10)
+	backoff = min(backoff, m.cfg.PollIdle)
+	if m.retryAfter > backoff {
+		backoff = min(m.retryAfter, maxBackoff)
+	}
+	m.checkDeadlinesLocked()
+	m.publishLocked()
+	return m.nextWaitLocked(backoff)
+}
+
+// noteOffline records a failure seen outside the poll (ending a call).
+func (m *Manager) noteOffline(client *ultravox.Client, err error) {
+	if ultravox.IsCanceled(err) || ultravox.IsNotFound(err) || ultravox.IsNotActive(err) {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.client != client || m.closed {
+		return
+	}
+	m.noteFailureLocked(err)
+	m.publishLocked()
+}
+
+func (m *Manager) noteFailureLocked(err error) {
+	prev := m.health
+	switch {
+	case ultravox.IsUnauthorized(err):
+		m.health = HealthKeyRejected
+		m.healthDetail = "API key rejected by Ultravox: " + err.Error()
+		if prev != HealthKeyRejected {
+			m.emitLocked(Event{Kind: EventKeyRejected, Message: "Ultravox rejected the API key: the billing state cannot be checked until a valid key is set."})
+		}
+	case ultravox.IsRateLimited(err):
+		m.health = HealthRateLimited
+		m.healthDetail = "Ultravox is rate-limiting requests: " + err.Error()
+		m.retryAfter = ultravox.RetryAfter(err)
+	default:
+		m.health = HealthOffline
+		m.healthDetail = "cannot reach Ultravox: " + err.Error()
+	}
+}
+
+// nextWaitLocked shortens wait so that a pending deadline (ending soon) is
+// met.
+func (m *Manager) nextWaitLocked(wait time.Duration) time.Duration {
+	now := m.now()
+	for _, oc := range m.ours {
+		if d, ok := m.soonDeadlineLocked(oc); ok {
+			if until := d.Sub(now); until < wait {
+				wait = max(until, 10*time.Millisecond)
+			}
+		}
+	}
+	return wait
+}
+
+func (m *Manager) soonDeadlineLocked(oc *ourCall) (time.Time, bool) {
+	v := oc.view
+	if oc.soonNotified || oc.recovered || v.State != CallBilling || v.Joined.IsZero() || v.MaxDuration <= 0 {
+		return time.Time{}, false
+	}
+	lead := min(m.settings.EndingSoonLead, v.MaxDuration)
+	return v.Joined.Add(v.MaxDuration - lead), true
+}
+
+// checkDeadlinesLocked fires EndingSoon once per call, EndingSoonLead before
+// maxDuration counted from the server's join time.
+func (m *Manager) checkDeadlinesLocked() {
+	now := m.now()
+	for _, oc := range m.ours {
+		d, ok := m.soonDeadlineLocked(oc)
+		if !ok || now.Before(d) {
+			continue
+		}
+		oc.soonNotified = true
+		left := oc.view.Remaining(now)
+		m.emitLocked(Event{Kind: EventEndingSoon, Call: oc.copyView(),
+			Message: fmt.Sprintf("Call with %s ends in %s: it reaches its %s limit.", agentLabel(oc.view), fmtDur(left), fmtDur(oc.view.MaxDuration))})
+	}
+}
+
+// mergeCallsLocked folds a listing of recent calls into our calls and the
+// calls billing elsewhere.
+func (m *Manager) mergeCallsLocked(list []ultravox.Call) {
+	seen := map[string]CallView{}
+	for i := range list {
+		c := &list[i]
+		oc := m.findByIDLocked(c.CallID)
+		if oc == nil {
+			oc = m.findByRequestLocked(c.RequestID())
+		}
+		if oc != nil {
+			if oc.finalized {
+				continue
+			}
+			if c.Ended != nil {
+				if oc.view.State == CallCreating {
+					continue // Start is still handling it
+				}
+				m.finalizeLocked(oc, c)
+				continue
+			}
+			if m.applyServerLocked(oc, c) {
+				m.saveEntryLocked(oc)
+			}
+			continue
+		}
+		if c.Ended != nil {
+			continue
+		}
+		if _, ours := m.settling[c.CallID]; ours {
+			continue
+		}
+		v := viewFromCall(c)
+		v.Ours = false
+		seen[c.CallID] = v
+		if !v.Joined.IsZero() && !m.notifiedElse[c.CallID] {
+			m.notifiedElse[c.CallID] = true
+			m.emitLocked(Event{Kind: EventBillingElsewhere, Call: v,
+				Message: fmt.Sprintf("A call with %s is billing on your account from elsewhere (for %s so far, about %s).",
+					agentLabel(v), fmtDur(v.Elapsed(m.now())), fmtCost(v.Cost(m.now(), m.settings.PricePerMinute)))})
+		}
+	}
+	for id := range m.notifiedElse {
+		if _, ok := seen[id]; !ok {
+			delete(m.notifiedElse, id)
+		}
+	}
+	m.elsewhere = seen
+}
+
+// settleStep GETs ended calls until their billing settles, then records
+// them in the history with EventBilledSummary. Reports whether any settled.
+func (m *Manager) settleStep(ctx context.Context, client *ultravox.Client, list []*settleCall) bool {
+	any := false
+	for _, sc := range list {
+		cl := sc.client
+		if cl == nil {
+			cl = client
+		}
+		c, err := cl.GetCall(ctx, sc.view.ID)
+		m.mu.Lock()
+		sc.tries++
+		final := false
+		switch {
+		case err == nil && ultravox.BillingSettled(c.BillingStatus):
+			sc.view = mergeSettled(sc.view, c)
+			final = true
+		case ultravox.IsNotFound(err):
+			final = true // deleted elsewhere: record what we know
+		case m.now().Sub(sc.since) > settleLimit:
+			final = true
+		}
+		if final {
+			delete(m.settling, sc.view.ID)
+			m.recordHistoryLocked(sc.view)
+			any = true
+		}
+		m.mu.Unlock()
+		if final && m.Settings().DeleteAfterEnd && err == nil {
+			if derr := cl.DeleteCall(ctx, sc.view.ID); derr != nil {
+				m.log.Warn("deleting the ended call failed", "call", shortID(sc.view.ID), "err", derr)
+			}
+		}
+	}
+	return any
+}
+
+func mergeSettled(v CallView, c *ultravox.Call) CallView {
+	sv := viewFromCall(c)
+	v.BillingStatus, v.BilledDuration, v.Settled = sv.BillingStatus, sv.BilledDuration, sv.Settled
+	if !sv.Ended.IsZero() {
+		v.Ended = sv.Ended
+	}
+	if !sv.Joined.IsZero() {
+		v.Joined = sv.Joined
+	}
+	if sv.EndReason != "" {
+		v.EndReason = sv.EndReason
+	}
+	return v
+}
+
+func (m *Manager) recordHistoryLocked(v CallView) {
+	price := m.settings.PricePerMinute
+	billed := v.BilledDuration
+	if !v.Settled {
+		billed = RoundToBillingUnit(v.Elapsed(v.Ended))
+	}
+	cost := roundCents(billed.Minutes() * price)
+	if v.Settled && v.BillingStatus != ultravox.BillingStatusBilled {
+		cost = 0 // free minutes, free statuses, refunds
+	}
+	started := v.Joined
+	if started.IsZero() {
+		started = v.Created
+	}
+	h := HistoryEntry{CallID: v.ID, AgentName: agentLabel(v), Started: started, BilledDuration: billed,
+		Cost: cost, EndReason: v.EndReason, BillingStatus: v.BillingStatus}
+	m.history = addHistory(m.history, h)
+	if err := saveHistory(m.cfg.StateDir, m.history); err != nil {
+		m.log.Warn("saving the call history failed", "err", err)
+	}
+	var msg string
+	switch {
+	case !v.Settled:
+		msg = fmt.Sprintf("Call with %s: billing has not settled after %s; estimated %s, about %s.", agentLabel(v), fmtDur(settleLimit), fmtDur(billed), fmtCost(cost))
+	case v.BillingStatus == ultravox.BillingStatusBilled:
+		msg = fmt.Sprintf("Call with %s billed: %s, %s.", agentLabel(v), fmtDur(billed), fmtCost(cost))
+	default:
+		msg = fmt.Sprintf("Call with %s settled: %s, free (%s).", agentLabel(v), fmtDur(billed), billingWords(v.BillingStatus))
+	}
+	ev := Event{Kind: EventBilledSummary, Call: v, Message: msg}
+	m.emitLocked(ev)
+}
+
+func billingWords(status string) string {
+	switch status {
+	case ultravox.BillingStatusFreeMinutes:
+		return "paid from free minutes"
+	case ultravox.BillingStatusFreeZeroEffectiveDuration:
+		return "no billable time"
+	case ultravox.BillingStatusFreeSystemError:
+		return "ended by a system error"
+	case ultravox.BillingStatusFreeConsole:
+		return "console call"
+	case ultravox.BillingStatusRefunded:
+		return "refunded"
+	default:
+		return status
+	}
+}
+
+func (m *Manager) refreshAgents(ctx context.Context, client *ultravox.Client) {
+	agents, err := client.ListAgents(ctx)
+	if err != nil {
+		m.log.Info("agent list not loaded", "err", err)
+		return
+	}
+	views := make([]AgentView, 0, len(agents))
+	for _, a := range agents {
+		views = append(views, AgentView{ID: a.AgentID, Name: a.Name})
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.client != client {
+		return
+	}
+	m.agents, m.agentsAt = views, time.Now()
+	for _, oc := range m.ours {
+		if oc.view.AgentName == "" {
+			for _, a := range views {
+				if a.ID == oc.view.AgentID {
+					oc.view.AgentName = a.Name
+				}
+			}
+		}
+	}
+	m.publishLocked()
+}
+
+func (m *Manager) refreshUsage(ctx context.Context, client *ultravox.Client) {
+	day := m.now().UTC()
+	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	u, err := client.BillingUsage(ctx, from, from.AddDate(0, 0, 1))
+	if err != nil {
+		m.log.Info("billing usage not loaded", "err", err)
+		return
+	}
+	minutes := 0.0
+	for _, d := range u.DailyUsage {
+		if d.Date == from.Format(time.DateOnly) {
+			minutes += d.Minutes
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.client != client {
+		return
+	}
+	m.usageDay, m.usageMin, m.usageAt = from.Format(time.DateOnly), minutes, m.now()
+	m.publishLocked()
+}
+
+// checkBudgetLocked emits EventBudgetReached once per UTC day.
+func (m *Manager) checkBudgetLocked() {
+	b := m.settings.DailyBudget
+	if b <= 0 {
+		return
+	}
+	now := m.now()
+	day := now.UTC().Format(time.DateOnly)
+	spent := roundCents(m.todayMinutesLocked(now) * m.settings.PricePerMinute)
+	if spent >= b && m.budgetDay != day {
+		m.budgetDay = day
+		m.emitLocked(Event{Kind: EventBudgetReached,
+			Message: fmt.Sprintf("Today's spend %s has reached the daily budget of %s: new calls are refused until tomorrow (UTC).", fmtCost(spent), fmtCost(b))})
+	}
+}
