@@ -73,7 +73,7 @@ func ParseDuration(s string) (Duration, error) {
 	}
 	if d, ok, err := parseSeconds(t); ok {
 		if err != nil {
-			return 0, fmt.Errorf("ultravox: invalid duration %q: %w", clip(s, 40), err)
+			return 0, fmt.Errorf("ultravox: invalid duration %s: %w", quoted(s), err)
 		}
 		return d, nil
 	}
@@ -87,7 +87,7 @@ func ParseDuration(s string) (Duration, error) {
 			return fromFloatSeconds(s, f)
 		}
 	}
-	return 0, fmt.Errorf("ultravox: invalid duration %q: want seconds like \"240s\" or \"0.5s\", or a Go duration like \"1m30s\"", clip(s, 40))
+	return 0, fmt.Errorf("ultravox: invalid duration %s: want seconds like \"240s\" or \"0.5s\", or a Go duration like \"1m30s\"", quoted(s))
 }
 
 // parseSeconds parses [+-]digits[.digits][s] exactly. ok is false when t is
@@ -149,11 +149,11 @@ func parseSeconds(t string) (d Duration, ok bool, err error) {
 
 func fromFloatSeconds(orig string, f float64) (Duration, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("ultravox: invalid duration %q: not a finite number", clip(orig, 40))
+		return 0, fmt.Errorf("ultravox: invalid duration %s: not a finite number", quoted(orig))
 	}
 	ns := f * 1e9
 	if ns >= math.MaxInt64 || ns <= math.MinInt64 {
-		return 0, fmt.Errorf("ultravox: invalid duration %q: out of range (more than %d seconds)", clip(orig, 40), maxWholeSeconds)
+		return 0, fmt.Errorf("ultravox: invalid duration %s: out of range (more than %d seconds)", quoted(orig), maxWholeSeconds)
 	}
 	return Duration(int64(ns)), nil
 }
@@ -205,6 +205,21 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	*d = v
 	return nil
+}
+
+// quoted is s in Go quotes, cut to about 60 bytes (invalid UTF-8 and
+// control characters escaped) for an error message.
+func quoted(s string) string {
+	q := strconv.Quote(clip(s, 40))
+	if len(q) > 60 {
+		q = q[:56]
+		// Do not end inside an escape sequence.
+		if i := strings.LastIndexByte(q, '\\'); i >= 52 {
+			q = q[:i]
+		}
+		q += `…"`
+	}
+	return q
 }
 
 // clip shortens s to at most n runes for an error message.
