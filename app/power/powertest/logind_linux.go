@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,6 +64,8 @@ type Logind struct {
 	wg      sync.WaitGroup
 	closing chan struct{}
 	readers []*os.File
+	// wantsReply: serials of Inhibit calls whose reply the fake sends itself.
+	wantsReply map[uint32]bool
 }
 
 // StartLogind owns org.freedesktop.login1 on bus (a desktoptest.SystemBus)
@@ -79,18 +79,19 @@ func StartLogind(t testing.TB, bus *desktoptest.Bus, opts LogindOptions) *Logind
 	if opts.SessionID == "" {
 		opts.SessionID = "c1"
 	}
-	conn, err := dbus.Connect(bus.Address)
+	l := &Logind{
+		t:          t,
+		delay:      opts.InhibitDelayMax,
+		session:    dbus.ObjectPath("/org/freedesktop/login1/session/" + opts.SessionID),
+		changed:    make(chan struct{}),
+		closing:    make(chan struct{}),
+		wantsReply: map[uint32]bool{},
+	}
+	conn, err := dbus.Connect(bus.Address, dbus.WithIncomingInterceptor(l.intercept))
 	if err != nil {
 		t.Fatalf("powertest: connect the fake logind to %s: %v", bus.Address, err)
 	}
-	l := &Logind{
-		t:       t,
-		conn:    conn,
-		delay:   opts.InhibitDelayMax,
-		session: dbus.ObjectPath("/org/freedesktop/login1/session/" + opts.SessionID),
-		changed: make(chan struct{}),
-		closing: make(chan struct{}),
-	}
+	l.conn = conn
 	t.Cleanup(l.close)
 
 	m := &manager{l: l, id: opts.SessionID}
@@ -136,32 +137,64 @@ func (m *manager) GetSessionByPID(pid uint32) (dbus.ObjectPath, *dbus.Error) {
 }
 
 // Inhibit hands out the write end of a pipe; the lock is released when every
-// copy of it is closed (the fake's own copy is closed as soon as the caller
-// holds its copy, so EOF on the read end means the caller closed it).
-func (m *manager) Inhibit(sender dbus.Sender, what, who, why, mode string) (dbus.UnixFD, *dbus.Error) {
+// copy of it is closed, which the fake sees as EOF on the read end.
+//
+// The fake must close its own copy of the write end, but only after the
+// reply carrying it was written to the bus (closing it earlier would send a
+// dead fd; never closing it would hide the caller's release). godbus sends
+// an exported method's reply after the method returns, with no hook after
+// the write, so the fake replies itself: the incoming interceptor (see
+// StartLogind) marks Inhibit calls "no reply expected" for godbus and
+// records that the caller does expect one; Inhibit then writes the reply
+// with conn.Send, which returns after the write, and closes its copy.
+func (m *manager) Inhibit(msg dbus.Message, what, who, why, mode string) *dbus.Error {
 	l := m.l
+	sender, _ := msg.Headers[dbus.FieldSender].Value().(string)
+	wantsReply := l.takeWantsReply(msg.Serial())
+	reply := func(body ...any) {
+		if !wantsReply {
+			return
+		}
+		r := &dbus.Message{Type: dbus.TypeMethodReply, Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldDestination: dbus.MakeVariant(sender),
+			dbus.FieldReplySerial: dbus.MakeVariant(msg.Serial()),
+		}, Body: body}
+		if len(body) > 0 {
+			r.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(body...))
+		}
+		l.conn.Send(r, nil)
+	}
+	fail := func(e *dbus.Error) *dbus.Error {
+		if wantsReply {
+			r := &dbus.Message{Type: dbus.TypeError, Headers: map[dbus.HeaderField]dbus.Variant{
+				dbus.FieldDestination: dbus.MakeVariant(sender),
+				dbus.FieldReplySerial: dbus.MakeVariant(msg.Serial()),
+				dbus.FieldErrorName:   dbus.MakeVariant(e.Name),
+			}, Body: e.Body}
+			if len(e.Body) > 0 {
+				r.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(e.Body...))
+			}
+			l.conn.Send(r, nil)
+		}
+		return nil
+	}
+
 	l.mu.Lock()
 	refuse := l.refuse
 	l.mu.Unlock()
 	if refuse != nil {
-		return -1, refuse
+		return fail(refuse)
 	}
 	if mode != "delay" && mode != "block" {
-		return -1, dbus.NewError("org.freedesktop.DBus.Error.InvalidArgs", []any{"Invalid mode specification " + mode})
+		return fail(dbus.NewError("org.freedesktop.DBus.Error.InvalidArgs", []any{"Invalid mode specification " + mode}))
 	}
 	var pid uint32
-	if err := l.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, string(sender)).Store(&pid); err != nil {
-		return -1, dbus.MakeFailedError(fmt.Errorf("cannot find the caller's PID: %w", err))
+	if err := l.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, sender).Store(&pid); err != nil {
+		return fail(dbus.MakeFailedError(fmt.Errorf("cannot find the caller's PID: %w", err)))
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return -1, dbus.MakeFailedError(err)
-	}
-	ino, err := inode(r)
-	if err != nil {
-		r.Close()
-		w.Close()
-		return -1, dbus.MakeFailedError(err)
+		return fail(dbus.MakeFailedError(err))
 	}
 	lock := &Inhibitor{What: what, Who: who, Why: why, Mode: mode, PID: pid, Taken: time.Now()}
 	l.mu.Lock()
@@ -170,69 +203,51 @@ func (m *manager) Inhibit(sender dbus.Sender, what, who, why, mode string) (dbus
 		l.mu.Unlock()
 		r.Close()
 		w.Close()
-		return -1, dbus.MakeFailedError(errors.New("the test logind is shutting down"))
+		return fail(dbus.MakeFailedError(errors.New("the test logind is shutting down")))
 	default:
 	}
 	l.locks = append(l.locks, lock)
 	l.readers = append(l.readers, r)
 	l.notifyLocked()
 	l.mu.Unlock()
-	wfd := int(w.Fd())
+
+	reply(dbus.UnixFD(w.Fd()))
+	w.Close()
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		// Close our copy once the caller has its own (after the reply was
-		// sent), then wait for EOF: the caller closed it.
-		l.waitHeldBy(int(pid), ino)
-		w.Close()
 		_, _ = io.Copy(io.Discard, r)
 		l.mu.Lock()
 		lock.Released = time.Now()
 		l.notifyLocked()
 		l.mu.Unlock()
 	}()
-	return dbus.UnixFD(wfd), nil
+	return nil
 }
 
-func inode(f *os.File) (uint64, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, err
+// intercept runs on godbus's reader goroutine for every incoming message:
+// see Inhibit.
+func (l *Logind) intercept(msg *dbus.Message) {
+	if msg.Type != dbus.TypeMethodCall || msg.Flags&dbus.FlagNoReplyExpected != 0 {
+		return
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, errors.New("no inode for the pipe")
+	member, _ := msg.Headers[dbus.FieldMember].Value().(string)
+	iface, _ := msg.Headers[dbus.FieldInterface].Value().(string)
+	if member != "Inhibit" || (iface != managerIface && iface != "") {
+		return
 	}
-	return st.Ino, nil
+	l.mu.Lock()
+	l.wantsReply[msg.Serial()] = true
+	l.mu.Unlock()
+	msg.Flags |= dbus.FlagNoReplyExpected
 }
 
-// waitHeldBy waits until process pid has an fd on pipe ino besides the
-// fake's own two (when the caller is this process), up to 10 s.
-func (l *Logind) waitHeldBy(pid int, ino uint64) {
-	want := 1
-	if pid == os.Getpid() {
-		want = 3
-	}
-	target := fmt.Sprintf("pipe:[%d]", ino)
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		ents, _ := os.ReadDir(dir)
-		n := 0
-		for _, e := range ents {
-			if link, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && link == target {
-				n++
-			}
-		}
-		if n >= want {
-			return
-		}
-		select {
-		case <-l.closing:
-			return
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+func (l *Logind) takeWantsReply(serial uint32) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ok := l.wantsReply[serial]
+	delete(l.wantsReply, serial)
+	return ok
 }
 
 func (l *Logind) notifyLocked() {
