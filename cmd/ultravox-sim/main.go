@@ -1,0 +1,189 @@
+// Command ultravox-sim runs the Ultravox simulator alone, for curl, demos and
+// manual testing of the tray app:
+//
+//	go run ./cmd/ultravox-sim -addr 127.0.0.1:8080
+//	curl -H 'X-API-Key: sim-demo-key' http://127.0.0.1:8080/api/accounts/me
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/simulator"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "ultravox-sim:", err)
+		os.Exit(2)
+	}
+}
+
+// config is the parsed command line.
+type config struct {
+	addr  string
+	opts  simulator.Options
+	fails []failSpec
+	lat   time.Duration
+}
+
+type failSpec struct{ n, status int }
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("ultravox-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
+	key := fs.String("key", simulator.DefaultAPIKey, "the API key the simulator accepts (a test key; must not look like a real Ultravox key)")
+	seed := fs.String("seed-agents", "", "comma-separated agent names to create (default: \"Support agent,Sales agent\")")
+	account := fs.String("account", "Demo account", "account name")
+	free := fs.Duration("free-time", 30*time.Minute, "free call time of the account (0 for none)")
+	settle := fs.Duration("settle", 5*time.Second, "how long billingStatus stays PENDING after a call ends (0: at once)")
+	maxConc := fs.Int("max-concurrent", 5, "concurrent call cap (creates beyond it get 429; 0: no cap)")
+	hangup := fs.String("hangup-reason", simulator.EndAgentHangup, "endReason of a hang_up data message")
+	join := fs.Duration("join-timeout", 30*time.Second, "default joinTimeout when a create request sets none")
+	maxDur := fs.Duration("max-duration", 3600*time.Second, "default maxDuration when a create request sets none")
+	failNext := fs.String("fail-next", "", "fail the first requests: N:STATUS, e.g. 2:503 (comma-separated for several)")
+	fs.DurationVar(&cfg.lat, "latency", 0, "delay every answer by this much")
+	greet := fs.Bool("greet", true, "the agent speaks a greeting when a client joins")
+	quiet := fs.Bool("quiet", false, "do not log call events")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments %q (all settings are flags; see -h)", fs.Args())
+	}
+	if err := checkKey(*key); err != nil {
+		return cfg, err
+	}
+	switch *hangup {
+	case simulator.EndUnjoined, simulator.EndHangup, simulator.EndAgentHangup, simulator.EndTimeout, simulator.EndConnectionError, simulator.EndSystemError:
+	default:
+		return cfg, fmt.Errorf("-hangup-reason %q: want one of unjoined, hangup, agent_hangup, timeout, connection_error, system_error", *hangup)
+	}
+	if *maxConc < 0 {
+		return cfg, fmt.Errorf("-max-concurrent %d: must be 0 (no cap) or more", *maxConc)
+	}
+	for name, d := range map[string]time.Duration{"-settle": *settle, "-free-time": *free, "-latency": cfg.lat} {
+		if d < 0 {
+			return cfg, fmt.Errorf("%s %v: must not be negative", name, d)
+		}
+	}
+	for name, d := range map[string]time.Duration{"-join-timeout": *join, "-max-duration": *maxDur} {
+		if d <= 0 {
+			return cfg, fmt.Errorf("%s %v: must be positive", name, d)
+		}
+	}
+	o := simulator.DefaultOptions()
+	o.APIKey = *key
+	o.AccountName = *account
+	o.FreeTime = *free
+	if *free == 0 {
+		o.FreeTime = -1
+	}
+	o.SettleDelay = *settle
+	if *settle == 0 {
+		o.SettleDelay = -1
+	}
+	o.MaxConcurrent = *maxConc
+	if *maxConc == 0 {
+		o.MaxConcurrent = -1
+	}
+	o.HangupReason = *hangup
+	o.DefaultJoinTimeout = *join
+	o.DefaultMaxDuration = *maxDur
+	o.SpeakGreeting = *greet
+	if *seed != "" {
+		for _, name := range strings.Split(*seed, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				return cfg, fmt.Errorf("-seed-agents %q: empty agent name", *seed)
+			}
+			if len(name) > 64 {
+				return cfg, fmt.Errorf("-seed-agents: agent name %q is longer than 64 characters", name)
+			}
+			o.Agents = append(o.Agents, simulator.AgentSeed{Name: name})
+		}
+	}
+	if *failNext != "" {
+		for _, part := range strings.Split(*failNext, ",") {
+			var f failSpec
+			if _, err := fmt.Sscanf(part, "%d:%d", &f.n, &f.status); err != nil || f.n < 1 || f.status < 400 || f.status > 599 {
+				return cfg, fmt.Errorf("-fail-next %q: want N:STATUS with N >= 1 and a 4xx/5xx status, e.g. 2:503", part)
+			}
+			cfg.fails = append(cfg.fails, f)
+		}
+	}
+	if !*quiet {
+		o.Logf = func(format string, args ...any) {
+			fmt.Fprintf(stderr, time.Now().UTC().Format("15:04:05.000 ")+format+"\n", args...)
+		}
+	}
+	cfg.opts = o
+	return cfg, nil
+}
+
+// checkKey refuses a key shaped like a real Ultravox key (8 alphanumerics,
+// a dot, 32 alphanumerics): the simulator's key is a test key.
+func checkKey(key string) error {
+	if key == "" {
+		return errors.New("-key must not be empty")
+	}
+	if before, after, ok := strings.Cut(key, "."); ok && len(before) == 8 && len(after) == 32 && alnum(before) && alnum(after) {
+		return errors.New("-key looks like a real Ultravox API key; use a test key such as sim-demo-key")
+	}
+	return nil
+}
+
+func alnum(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// run starts the simulator and serves until ctx ends. ready, when set,
+// receives the server once it listens.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*simulator.Server)) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	sim := simulator.New(cfg.opts)
+	if err := sim.Listen(cfg.addr); err != nil {
+		return err
+	}
+	defer sim.Close()
+	for _, f := range cfg.fails {
+		sim.FailNext(f.n, f.status)
+	}
+	sim.SetLatency(cfg.lat)
+	fmt.Fprintf(stdout, "Ultravox simulator listening on %s\n", sim.URL())
+	fmt.Fprintf(stdout, "API key (a test key, not a real one): %s\n", sim.APIKey())
+	fmt.Fprintf(stdout, "Try: curl -H 'X-API-Key: %s' %s/api/accounts/me\n", sim.APIKey(), sim.URL())
+	for _, a := range sim.Agents() {
+		fmt.Fprintf(stdout, "Agent %q: %s\n", a.Name, a.AgentID)
+	}
+	fmt.Fprintf(stdout, "For the tray app: ULTRAVOX_API_URL=%s ULTRAVOX_API_KEY=%s\n", sim.URL(), sim.APIKey())
+	if ready != nil {
+		ready(sim)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Ultravox simulator stopped")
+	return nil
+}
