@@ -30,6 +30,7 @@ type ourCall struct {
 	lostConnection   bool // our socket dropped while the call stayed live: we ended it
 	notJoined        bool // ending was refused with 422: nobody joined, it expires for free
 	flowRunning      bool // an endFlow goroutine works on it
+	flowDeadline     time.Time
 	endDone          chan struct{}
 	startedNotified  bool
 	soonNotified     bool

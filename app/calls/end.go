@@ -25,8 +25,11 @@ const (
 // beginEndLocked marks oc to be ended and starts its end flow unless one is
 // running (or the create is still in flight: Start starts it then). It
 // returns a channel closed when the attempt finishes.
-func (m *Manager) beginEndLocked(oc *ourCall) <-chan struct{} {
+func (m *Manager) beginEndLocked(oc *ourCall, deadline time.Time) <-chan struct{} {
 	oc.endRequested = true
+	if !oc.flowRunning {
+		oc.flowDeadline = deadline
+	}
 	if oc.endDone == nil {
 		oc.endDone = make(chan struct{})
 	}
@@ -72,7 +75,14 @@ const (
 // the call until it is ended, with bounded backoff.
 func (m *Manager) endFlow(oc *ourCall) {
 	defer m.wg.Done()
-	ctx, cancel := context.WithTimeout(m.ctx, endConfirmLimit)
+	m.mu.Lock()
+	deadline := time.Now().Add(endConfirmLimit)
+	if !oc.flowDeadline.IsZero() && oc.flowDeadline.Before(deadline) {
+		deadline = oc.flowDeadline
+	}
+	oc.flowDeadline = time.Time{}
+	m.mu.Unlock()
+	ctx, cancel := context.WithDeadline(m.ctx, deadline)
 	defer cancel()
 	wasOpen := m.teardownMedia(oc, hangupMessage)
 	out, why := m.confirmEnd(ctx, oc, wasOpen)
@@ -236,6 +246,12 @@ func (m *Manager) confirmEnd(ctx context.Context, oc *ourCall, socketWasOpen boo
 	}
 }
 
+// ctxDeadline is ctx's deadline, zero when it has none.
+func ctxDeadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
 func (m *Manager) abortedOr(ctx context.Context, o endOutcome) endOutcome {
 	if m.ctx.Err() != nil {
 		return outcomeAborted
@@ -263,7 +279,7 @@ func (m *Manager) End(ctx context.Context, callID string) error {
 		}
 		return fmt.Errorf("end call %s: no such live call (it may have ended already)", shortID(callID))
 	}
-	done := m.beginEndLocked(oc)
+	done := m.beginEndLocked(oc, ctxDeadline(ctx))
 	m.publishLocked()
 	m.mu.Unlock()
 	return m.waitEnd(ctx, oc, done)
@@ -273,11 +289,22 @@ func (m *Manager) waitEnd(ctx context.Context, oc *ourCall, done <-chan struct{}
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// The flow shares this deadline: give it a moment to record its
+		// outcome rather than report a bare timeout.
+		select {
+		case <-done:
+			return m.endResult(oc)
+		case <-time.After(250 * time.Millisecond):
+		}
 		m.mu.Lock()
 		label := agentLabel(oc.view)
 		m.mu.Unlock()
 		return fmt.Errorf("the end of the call with %s is not confirmed yet (%v); it keeps being checked", label, ctx.Err())
 	}
+	return m.endResult(oc)
+}
+
+func (m *Manager) endResult(oc *ourCall) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
@@ -343,7 +370,7 @@ func (m *Manager) EndAll(ctx context.Context) error {
 	for _, oc := range m.ours {
 		if oc.view.State.Live() {
 			ours = append(ours, oc)
-			dones = append(dones, m.beginEndLocked(oc))
+			dones = append(dones, m.beginEndLocked(oc, ctxDeadline(ctx)))
 		}
 	}
 	var others []string
@@ -424,7 +451,7 @@ func (m *Manager) EndEverything(ctx context.Context) []CallView {
 	m.mu.Lock()
 	dones := make([]<-chan struct{}, len(list))
 	for i, oc := range list {
-		dones[i] = m.beginEndLocked(oc)
+		dones[i] = m.beginEndLocked(oc, ctxDeadline(ctx))
 	}
 	m.mu.Unlock()
 	for _, d := range dones {

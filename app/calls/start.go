@@ -226,7 +226,7 @@ func (m *Manager) finishStartEnding(oc *ourCall) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.starting = false
-	m.beginEndLocked(oc)
+	m.beginEndLocked(oc, time.Time{})
 	m.publishLocked()
 }
 
@@ -325,7 +325,7 @@ func (m *Manager) readLoop(oc *ourCall, sock *ultravox.CallSocket) {
 	}
 	m.log.Info("call socket closed by the server", "call", shortID(oc.view.ID), "code", code, "reason", reason, "err", endErr)
 	oc.serverClosed = true
-	m.beginEndLocked(oc)
+	m.beginEndLocked(oc, time.Time{})
 	m.publishLocked()
 }
 
