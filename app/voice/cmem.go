@@ -1,0 +1,9 @@
+package voice
+
+// #include <stdlib.h>
+import "C"
+
+import "unsafe"
+
+// cfree frees C memory malgo allocated for us (device IDs).
+func cfree(p unsafe.Pointer) { C.free(p) }

@@ -1,0 +1,497 @@
+package voice
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/gen2brain/malgo"
+)
+
+// Errors Open and ListDevices wrap, so callers can tell the user which part
+// is missing (errors.Is).
+var (
+	// ErrNoAudioSystem: no audio backend could be started (no PulseAudio,
+	// no ALSA, ...).
+	ErrNoAudioSystem = errors.New("no audio system")
+	// ErrNoMicrophone: the capture device could not be opened.
+	ErrNoMicrophone = errors.New("no microphone")
+	// ErrNoSpeaker: the playback device could not be opened.
+	ErrNoSpeaker = errors.New("no speaker")
+)
+
+// backends is the explicit list handed to miniaudio. Without a list it
+// silently falls back to its null backend, which "works" with no device at
+// all; with it, a machine with no audio reports so. Backends a platform does
+// not have are skipped.
+var backends = []malgo.Backend{
+	malgo.BackendWasapi,
+	malgo.BackendCoreaudio,
+	malgo.BackendPulseaudio,
+	malgo.BackendAlsa,
+}
+
+// devicePeriod is the device callback period asked of miniaudio. Two
+// periods of 10 ms keep the audio that is already in the device (and cannot
+// be recalled by ClearPlayback) short.
+const (
+	devicePeriodMs = 10
+	devicePeriods  = 3
+)
+
+// maxPlaybackSeconds bounds the playback FIFO. Ultravox sends agent audio
+// ahead of real time up to the call's clientBufferSizeMs (30 s recommended).
+const maxPlaybackSeconds = 60
+
+// Device is an audio device as the settings window lists it.
+type Device struct {
+	Name    string
+	Default bool
+}
+
+// ListDevices returns the capture and playback devices of the first audio
+// backend that starts.
+func ListDevices() (capture, playback []Device, err error) {
+	ctx, err := initContext()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer freeContext(ctx)
+	list := func(kind malgo.DeviceType) ([]Device, error) {
+		infos, err := ctx.Devices(kind)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Device, 0, len(infos))
+		for i := range infos {
+			out = append(out, Device{Name: infos[i].Name(), Default: infos[i].IsDefault != 0})
+		}
+		return out, nil
+	}
+	if capture, err = list(malgo.Capture); err != nil {
+		return nil, nil, fmt.Errorf("%w: listing microphones: %v", ErrNoMicrophone, err)
+	}
+	if playback, err = list(malgo.Playback); err != nil {
+		return nil, nil, fmt.Errorf("%w: listing speakers: %v", ErrNoSpeaker, err)
+	}
+	return capture, playback, nil
+}
+
+func initContext() (*malgo.AllocatedContext, error) {
+	ctx, err := malgo.InitContext(backends, malgo.ContextConfig{}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w (tried WASAPI, Core Audio, PulseAudio, ALSA): %v", ErrNoAudioSystem, err)
+	}
+	return ctx, nil
+}
+
+func freeContext(ctx *malgo.AllocatedContext) {
+	_ = ctx.Uninit()
+	ctx.Free()
+}
+
+// Engine opens audio sessions for calls. It is safe for concurrent use.
+type Engine struct {
+	cfg Config
+}
+
+// NewEngine validates cfg (zero fields take defaults).
+func NewEngine(cfg Config) (*Engine, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: c}, nil
+}
+
+// Config returns the engine's settings with defaults filled in.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Rates returns the rates to create calls with (the Config's).
+func (e *Engine) Rates() Rates { return Rates{e.cfg.InputRate, e.cfg.OutputRate} }
+
+// Stats are a session's counters.
+type Stats struct {
+	Echo string // "gate", "cancel" or "off" (headset)
+
+	FramesSent     int64 // frames handed to uplink
+	SilenceFrames  int64 // sent as silence because no captured frame was ready
+	MutedFrames    int64 // sent as silence because the mic was muted
+	GatedFrames    int64 // attenuated because the agent was audible
+	CapturedFrames int64 // whole frames the capture callback queued
+	DroppedFrames  int64 // oldest frames dropped because the queue was full
+	TrimmedFrames  int64 // oldest frames dropped to keep capture latency short
+	LostSamples    int64 // captured samples with nowhere to go (should stay 0)
+	SkippedFrames  int64 // frames never sent because the sender was stalled > 1 s
+
+	MicSamples     int64 // samples the microphone delivered
+	SpeakerSamples int64 // samples the speaker consumed (agent audio or silence)
+	PlayedSamples  int64 // agent samples played
+	PlaybackDrops  int64 // agent samples dropped because the FIFO was full
+	Starved        int64 // times playback ran dry and went back to prebuffering
+	Clears         int64 // ClearPlayback calls that dropped audio
+	QueuedPlayback int   // agent samples waiting now
+}
+
+// Session is one call's open microphone and speaker. It satisfies
+// calls.AudioSession.
+type Session struct {
+	cfg      Config
+	rates    Rates
+	frameLen int // samples per uplink frame
+	uplink   func([]byte)
+	epoch    time.Time
+
+	ctx       *malgo.AllocatedContext
+	capture   *malgo.Device
+	playback  *malgo.Device
+	deviceIDs []unsafe.Pointer // C memory for named devices, freed on Close
+
+	q    *frameQueue
+	fifo *playFIFO
+
+	micMuted    atomic.Bool
+	spkMuted    atomic.Bool
+	lastAudible atomic.Int64 // ns since epoch of the last audible agent sample; 0 never
+	echoMode    string
+
+	sent, silence, muted, gated, trimmed, skipped atomic.Int64
+	micSamples, spkSamples                        atomic.Int64
+
+	stopped  atomic.Bool // a device stopped without Close
+	closing  atomic.Bool
+	stop     chan struct{}
+	done     chan struct{}
+	closeMu  sync.Mutex
+	closed   bool
+	deviceMu sync.Mutex
+	devErr   error
+}
+
+// Open starts capture and playback at the call's rates (miniaudio resamples
+// to and from the devices). Captured audio goes to uplink as FrameDuration
+// frames of s16le mono PCM, one second of audio per second, from one
+// goroutine; uplink may keep the slice. Zero rates take the Config's.
+func (e *Engine) Open(r Rates, uplink func(pcm []byte)) (*Session, error) {
+	if uplink == nil {
+		return nil, errors.New("voice: Open needs an uplink function")
+	}
+	if r.InputRate == 0 {
+		r.InputRate = e.cfg.InputRate
+	}
+	if r.OutputRate == 0 {
+		r.OutputRate = e.cfg.OutputRate
+	}
+	if err := checkRates(r); err != nil {
+		return nil, err
+	}
+	frameLen, err := samplesPer(r.InputRate, e.cfg.FrameDuration)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{
+		cfg:      e.cfg,
+		rates:    r,
+		frameLen: frameLen,
+		uplink:   uplink,
+		epoch:    time.Now(),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		echoMode: "gate",
+	}
+	if e.cfg.Headset {
+		s.echoMode = "off"
+	}
+	prebuf := r.OutputRate * e.cfg.PrebufferMs / 1000
+	s.q = newFrameQueue(e.cfg.QueueFrames, frameLen, s.now)
+	s.fifo = newPlayFIFO(prebuf, r.OutputRate*maxPlaybackSeconds)
+
+	if s.ctx, err = initContext(); err != nil {
+		return nil, err
+	}
+	if err := s.openDevices(); err != nil {
+		s.release()
+		return nil, err
+	}
+	go s.send()
+	return s, nil
+}
+
+func (s *Session) now() int64 { return int64(time.Since(s.epoch)) }
+
+// openDevices opens and starts the microphone and the speaker.
+func (s *Session) openDevices() error {
+	capID, err := s.findDevice(malgo.Capture, s.cfg.CaptureDevice)
+	if err != nil {
+		return err
+	}
+	playID, err := s.findDevice(malgo.Playback, s.cfg.PlaybackDevice)
+	if err != nil {
+		return err
+	}
+
+	cc := malgo.DefaultDeviceConfig(malgo.Capture)
+	cc.SampleRate = uint32(s.rates.InputRate)
+	cc.Capture.Format = malgo.FormatS16
+	cc.Capture.Channels = 1
+	cc.Capture.DeviceID = capID
+	cc.PeriodSizeInMilliseconds = devicePeriodMs
+	cc.Periods = devicePeriods
+	cc.Pulse.StreamNameCapture = "Ultravox call microphone"
+	s.capture, err = malgo.InitDevice(s.ctx.Context, cc, malgo.DeviceCallbacks{
+		Data: func(_, in []byte, n uint32) {
+			s.micSamples.Add(int64(n))
+			s.q.push(in)
+		},
+		Stop: s.onStop,
+	})
+	if err != nil {
+		s.capture = nil
+		return fmt.Errorf("%w: %s: %v", ErrNoMicrophone, deviceLabel(s.cfg.CaptureDevice), err)
+	}
+
+	pc := malgo.DefaultDeviceConfig(malgo.Playback)
+	pc.SampleRate = uint32(s.rates.OutputRate)
+	pc.Playback.Format = malgo.FormatS16
+	pc.Playback.Channels = 1
+	pc.Playback.DeviceID = playID
+	pc.PeriodSizeInMilliseconds = devicePeriodMs
+	pc.Periods = devicePeriods
+	pc.Pulse.StreamNamePlayback = "Ultravox call speaker"
+	s.playback, err = malgo.InitDevice(s.ctx.Context, pc, malgo.DeviceCallbacks{
+		Data: func(out, _ []byte, _ uint32) { s.play(out) },
+		Stop: s.onStop,
+	})
+	if err != nil {
+		s.playback = nil
+		return fmt.Errorf("%w: %s: %v", ErrNoSpeaker, deviceLabel(s.cfg.PlaybackDevice), err)
+	}
+	if err := s.capture.Start(); err != nil {
+		return fmt.Errorf("%w: starting %s: %v", ErrNoMicrophone, deviceLabel(s.cfg.CaptureDevice), err)
+	}
+	if err := s.playback.Start(); err != nil {
+		return fmt.Errorf("%w: starting %s: %v", ErrNoSpeaker, deviceLabel(s.cfg.PlaybackDevice), err)
+	}
+	return nil
+}
+
+func deviceLabel(name string) string {
+	if name == "" {
+		return "default device"
+	}
+	return fmt.Sprintf("device %q", name)
+}
+
+// findDevice resolves a device name to a miniaudio ID in C memory ("" is the
+// default device: nil).
+func (s *Session) findDevice(kind malgo.DeviceType, name string) (unsafe.Pointer, error) {
+	if name == "" {
+		return nil, nil
+	}
+	missing := ErrNoMicrophone
+	what := "microphone"
+	if kind == malgo.Playback {
+		missing, what = ErrNoSpeaker, "speaker"
+	}
+	infos, err := s.ctx.Devices(kind)
+	if err != nil {
+		return nil, fmt.Errorf("%w: listing devices: %v", missing, err)
+	}
+	var names []string
+	for i := range infos {
+		if infos[i].Name() == name {
+			p := infos[i].ID.Pointer()
+			s.deviceIDs = append(s.deviceIDs, p)
+			return p, nil
+		}
+		names = append(names, fmt.Sprintf("%q", infos[i].Name()))
+	}
+	return nil, fmt.Errorf("%w: %s %q not found (available: %s)", missing, what, name, strings.Join(names, ", "))
+}
+
+// onStop runs when miniaudio stops a device: on Close, or because the device
+// went away (unplugged, sound server gone).
+func (s *Session) onStop() {
+	if s.closing.Load() {
+		return
+	}
+	s.stopped.Store(true)
+	s.deviceMu.Lock()
+	if s.devErr == nil {
+		s.devErr = errors.New("voice: an audio device stopped during the call (unplugged, or the sound server went away)")
+	}
+	s.deviceMu.Unlock()
+}
+
+// Err reports a device that stopped during the call, or nil.
+func (s *Session) Err() error {
+	s.deviceMu.Lock()
+	defer s.deviceMu.Unlock()
+	return s.devErr
+}
+
+// play is the playback device callback.
+func (s *Session) play(out []byte) {
+	s.spkSamples.Add(int64(len(out) / 2))
+	peak := s.fifo.read(out, s.spkMuted.Load())
+	if peak >= audibleThreshold {
+		s.lastAudible.Store(s.now())
+	}
+}
+
+// send is the uplink goroutine: on a ticker, it sends as many frames as wall
+// time says are due, so the wire carries one second of audio per second
+// whatever the ticker's jitter.
+func (s *Session) send() {
+	defer close(s.done)
+	fd := s.cfg.FrameDuration
+	frame := make([]int16, s.frameLen)
+	ticker := time.NewTicker(fd)
+	defer ticker.Stop()
+	start := time.Now()
+	var sent int64
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-ticker.C:
+		}
+		due := int64(time.Since(start) / fd)
+		if behind := due - sent; behind > int64(time.Second/fd) {
+			// The process was stalled (suspended, debugger): do not burst a
+			// backlog of stale audio; keep only the last frame.
+			s.skipped.Add(behind - 1)
+			sent = due - 1
+		}
+		for ; sent < due; sent++ {
+			s.uplink(s.nextFrame(frame))
+			s.sent.Add(1)
+		}
+	}
+}
+
+// maxBacklog is the queued capture (in frames) above which the oldest
+// frames are trimmed, so a capture clock running faster than the wall clock
+// cannot build up latency.
+const maxBacklog = 3
+
+// nextFrame takes the next captured frame (or silence) and applies mute and
+// gating. It returns a new slice the uplink may keep.
+func (s *Session) nextFrame(frame []int16) []byte {
+	if b := s.q.backlog(); b > maxBacklog {
+		s.trimmed.Add(int64(s.q.discard(b - 1)))
+	}
+	stamp, ok := s.q.pop(frame)
+	out := make([]byte, 2*len(frame))
+	switch {
+	case !ok:
+		s.silence.Add(1)
+		return out
+	case s.micMuted.Load():
+		s.muted.Add(1)
+		return out
+	}
+	gain := 1.0
+	if !s.cfg.Headset {
+		if last := s.lastAudible.Load(); last != 0 && stamp-last < int64(s.cfg.GateHangover) {
+			gain = s.cfg.GateAttenuation
+			s.gated.Add(1)
+		}
+	}
+	if gain == 1 {
+		for i, v := range frame {
+			out[2*i] = byte(v)
+			out[2*i+1] = byte(uint16(v) >> 8)
+		}
+	} else {
+		for i, v := range frame {
+			g := int16(float64(v) * gain)
+			out[2*i] = byte(g)
+			out[2*i+1] = byte(uint16(g) >> 8)
+		}
+	}
+	return out
+}
+
+// Play queues agent audio (s16le mono at the output rate).
+func (s *Session) Play(pcm []byte) { s.fifo.write(pcm) }
+
+// ClearPlayback drops all unplayed agent audio at once (barge-in).
+func (s *Session) ClearPlayback() { s.fifo.clear() }
+
+// SetMicMuted sends silence instead of the microphone (the stream goes on).
+func (s *Session) SetMicMuted(muted bool) { s.micMuted.Store(muted) }
+
+// SetSpeakerMuted plays silence instead of the agent (its audio is still
+// consumed, so unmuting does not replay the past).
+func (s *Session) SetSpeakerMuted(muted bool) { s.spkMuted.Store(muted) }
+
+// Rates returns the rates the session runs at.
+func (s *Session) Rates() Rates { return s.rates }
+
+// Stats returns the session's counters.
+func (s *Session) Stats() Stats {
+	f := s.fifo
+	f.mu.Lock()
+	st := Stats{
+		PlayedSamples:  f.played,
+		PlaybackDrops:  f.dropped,
+		Starved:        f.starved,
+		Clears:         f.cleared,
+		QueuedPlayback: f.n,
+	}
+	f.mu.Unlock()
+	st.Echo = s.echoMode
+	st.FramesSent = s.sent.Load()
+	st.SilenceFrames = s.silence.Load()
+	st.MutedFrames = s.muted.Load()
+	st.GatedFrames = s.gated.Load()
+	st.CapturedFrames = s.q.frames.Load()
+	st.DroppedFrames = s.q.dropped.Load()
+	st.TrimmedFrames = s.trimmed.Load()
+	st.LostSamples = s.q.lost.Load()
+	st.SkippedFrames = s.skipped.Load()
+	st.MicSamples = s.micSamples.Load()
+	st.SpeakerSamples = s.spkSamples.Load()
+	return st
+}
+
+// Close stops the sender and both devices and frees them. No uplink call
+// happens after it returns. It is safe to call more than once.
+func (s *Session) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	<-s.done
+	s.release()
+	return nil
+}
+
+// release uninitializes the devices and the context.
+func (s *Session) release() {
+	s.closing.Store(true)
+	if s.capture != nil {
+		s.capture.Uninit()
+		s.capture = nil
+	}
+	if s.playback != nil {
+		s.playback.Uninit()
+		s.playback = nil
+	}
+	if s.ctx != nil {
+		freeContext(s.ctx)
+		s.ctx = nil
+	}
+	for _, p := range s.deviceIDs {
+		cfree(p)
+	}
+	s.deviceIDs = nil
+}
