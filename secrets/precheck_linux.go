@@ -1,0 +1,24 @@
+package secrets
+
+import (
+	"fmt"
+	"os"
+)
+
+// runtimeBusPath is where godbus looks for a session bus when
+// DBUS_SESSION_BUS_ADDRESS is unset (a variable so tests can point it away
+// from the machine's real one).
+var runtimeBusPath = func() string { return fmt.Sprintf("/run/user/%d/bus", os.Getuid()) }
+
+// sessionBusPrecheck fails when godbus would find no session bus and would
+// autolaunch one with dbus-launch, which leaves a bus (and whatever keyring
+// it activates) running after we are gone. go-keyring is not called then.
+func sessionBusPrecheck() error {
+	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+		return nil
+	}
+	if _, err := os.Stat(runtimeBusPath()); err == nil {
+		return nil
+	}
+	return &Error{Kind: KindNoSession}
+}
