@@ -140,20 +140,29 @@ func (c *Coalescer) Event(ev calls.Event) {
 	if !ok {
 		return
 	}
+	key := fmt.Sprintf("%d/%s", ev.Kind, ev.Call.ID)
+	if ev.Call.ID == "" {
+		key += "/" + n.Body
+	}
+	c.Push(n, key)
+}
+
+// Push shows n under the same rules as events: dedupeKey (or, when empty,
+// the summary and body) is shown once per Dedupe, and bursts are merged.
+func (c *Coalescer) Push(n Notification, dedupeKey string) {
+	if dedupeKey == "" {
+		dedupeKey = n.Summary + "\x00" + n.Body
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
 	now := time.Now()
-	key := fmt.Sprintf("%d/%s", ev.Kind, ev.Call.ID)
-	if ev.Call.ID == "" {
-		key += "/" + n.Body
-	}
-	if t, ok := c.seen[key]; ok && now.Sub(t) < c.dedupe {
+	if t, ok := c.seen[dedupeKey]; ok && now.Sub(t) < c.dedupe {
 		return
 	}
-	c.seen[key] = now
+	c.seen[dedupeKey] = now
 	for k, t := range c.seen {
 		if now.Sub(t) >= c.dedupe {
 			delete(c.seen, k)

@@ -120,6 +120,15 @@ func TestCoalescerOnePerEventNoStorm(t *testing.T) {
 	if got[2].Summary != "Daily budget reached" || got[2].Body != "Daily budget of $1.00 reached" {
 		t.Errorf("third %+v", got[2])
 	}
+	// Push: other notices share the rate limit and the dedupe.
+	time.Sleep(400 * time.Millisecond)
+	c.Push(Notification{Summary: "No sleep lock", Body: "Sleep may not wait."}, "")
+	c.Push(Notification{Summary: "No sleep lock", Body: "Sleep may not wait."}, "")
+	got = waitFor(t, r, 4)
+	time.Sleep(400 * time.Millisecond)
+	if len(r.all()) != 4 || got[3].Summary != "No sleep lock" {
+		t.Errorf("push: %+v", r.all())
+	}
 	c.Close()
 	c.Event(ev) // after Close: nothing, no panic
 }
