@@ -476,7 +476,7 @@ func (s *Server) freeAvailableLocked() time.Duration {
 func (s *Server) joinExpired(id string) {
 	s.mu.Lock()
 	c := s.calls[id]
-	if c == nil || !c.live() || !c.joined.IsZero() || c.sess != nil {
+	if s.closed || c == nil || !c.live() || !c.joined.IsZero() || c.sess != nil {
 		s.mu.Unlock()
 		return
 	}
@@ -505,7 +505,7 @@ func (s *Server) markJoinedLocked(c *simCall, clientVersion string) {
 func (s *Server) maxDurationReached(id string) {
 	s.mu.Lock()
 	c := s.calls[id]
-	if c == nil || !c.live() {
+	if s.closed || c == nil || !c.live() {
 		s.mu.Unlock()
 		return
 	}
@@ -523,7 +523,7 @@ func (s *Server) maxDurationReached(id string) {
 func (s *Server) checkMediaIdle(id string) {
 	s.mu.Lock()
 	c := s.calls[id]
-	if c == nil || !c.live() {
+	if s.closed || c == nil || !c.live() {
 		s.mu.Unlock()
 		return
 	}
@@ -577,7 +577,7 @@ func (s *Server) endLocked(c *simCall, reason string) func() {
 	}
 	c.reserved = 0
 	id := c.id
-	if s.opts.SettleDelay == 0 {
+	if s.opts.SettleDelay == 0 || s.closed {
 		s.settleLocked(c)
 	} else {
 		s.settleTimers[c] = s.clock.AfterFunc(s.opts.SettleDelay, func() {

@@ -118,17 +118,38 @@ type Validator struct {
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$`)
 
-// New loads the embedded schema, applies Deviations and builds a router.
+// loaded is the schema, parsed once per process (it takes a noticeable
+// fraction of a second) and shared read-only by every Validator.
+var loaded struct {
+	once   sync.Once
+	doc    *openapi3.T
+	router routers.Router
+	opts   *openapi3filter.Options
+	err    error
+}
+
+// New returns a Validator with no violations recorded. The embedded schema,
+// with Deviations applied, is loaded on first use.
 func New() (*Validator, error) {
+	loaded.once.Do(func() {
+		loaded.doc, loaded.router, loaded.opts, loaded.err = load()
+	})
+	if loaded.err != nil {
+		return nil, loaded.err
+	}
+	return &Validator{doc: loaded.doc, router: loaded.router, opts: loaded.opts}, nil
+}
+
+func load() (*openapi3.T, routers.Router, *openapi3filter.Options, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(Schema)
 	if err != nil {
-		return nil, fmt.Errorf("contract: load schema: %w", err)
+		return nil, nil, nil, fmt.Errorf("contract: load schema: %w", err)
 	}
 	for _, d := range Deviations {
 		if d.apply != nil {
 			if err := d.apply(doc); err != nil {
-				return nil, fmt.Errorf("contract: deviation %q: %w", d.Where, err)
+				return nil, nil, nil, fmt.Errorf("contract: deviation %q: %w", d.Where, err)
 			}
 		}
 	}
@@ -148,14 +169,14 @@ func New() (*Validator, error) {
 	doc.SetStringFormatValidators(formats)
 	router, err := legacy.NewRouter(doc, openapi3.DisableExamplesValidation())
 	if err != nil {
-		return nil, fmt.Errorf("contract: build router: %w", err)
+		return nil, nil, nil, fmt.Errorf("contract: build router: %w", err)
 	}
 	opts := &openapi3filter.Options{
 		MultiError:              true,
 		AuthenticationFunc:      checkAPIKeyPresent,
 		SchemaValidationOptions: append(doc.GetSchemaValidationOptions(), openapi3.EnableFormatValidation()),
 	}
-	return &Validator{doc: doc, router: router, opts: opts}, nil
+	return doc, router, opts, nil
 }
 
 // checkAPIKeyPresent verifies the request carries the header the schema's
@@ -315,13 +336,20 @@ func checkErrorBody(header http.Header, body []byte) string {
 	return ""
 }
 
-// reasons flattens a kin-openapi (multi) error into one line per problem.
+// reasons flattens a kin-openapi (multi) error into one line per problem,
+// naming the parameter when a parameter is at fault.
 func reasons(err error) []string {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
+	if me, ok := err.(openapi3.MultiError); ok {
 		var out []string
 		for _, e := range me {
 			out = append(out, reasons(e)...)
+		}
+		return out
+	}
+	if re, ok := err.(*openapi3filter.RequestError); ok && re.Parameter != nil && re.Err != nil {
+		var out []string
+		for _, r := range reasons(re.Err) {
+			out = append(out, fmt.Sprintf("%s parameter %q: %s", re.Parameter.In, re.Parameter.Name, r))
 		}
 		return out
 	}
