@@ -189,7 +189,7 @@ func (m *Manager) finalizeGoneLocked(oc *ourCall, why string) {
 	m.removeOurLocked(oc)
 	if oc.recovered {
 		m.emitLocked(Event{Kind: EventRecoveredEnded, Call: oc.copyView(),
-			Message: "A call start from an earlier session " + why + "; nothing is billing for it."})
+			Message: "A call from an earlier session " + why + "; nothing is billing for it."})
 	} else {
 		m.log.Info("call start resolved: nothing to end", "request", oc.entry.RequestID, "why", why)
 	}

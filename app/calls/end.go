@@ -142,8 +142,21 @@ func (m *Manager) teardownMedia(oc *ourCall, message string) (socketWasOpen bool
 			m.log.Info("hang_up over the call socket failed; closing it anyway", "call", shortID(oc.view.ID), "err", err)
 		}
 	}
-	if err := sock.Close(); err != nil {
-		m.log.Info("call socket closed with an error", "call", shortID(oc.view.ID), "err", err)
+	// Close sends the close frame at once, then waits (up to a few seconds)
+	// for the server's answer: do not hold the end up for that on a dead
+	// network.
+	closed := make(chan struct{})
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer close(closed)
+		if err := sock.Close(); err != nil {
+			m.log.Info("call socket closed with an error", "call", shortID(oc.view.ID), "err", err)
+		}
+	}()
+	select {
+	case <-closed:
+	case <-time.After(500 * time.Millisecond):
 	}
 	return true
 }

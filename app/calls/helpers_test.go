@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -100,7 +100,7 @@ func (s *memSession) Play(pcm []byte) {
 		s.played.Add(int64(len(pcm)))
 	}
 }
-func (s *memSession) ClearPlayback()            { s.clears.Add(1) }
+func (s *memSession) ClearPlayback()             { s.clears.Add(1) }
 func (s *memSession) SetMicMuted(muted bool)     { s.micMuted.Store(muted) }
 func (s *memSession) SetSpeakerMuted(muted bool) { s.spkMuted.Store(muted) }
 func (s *memSession) Close() error {
@@ -122,6 +122,7 @@ type env struct {
 	rec    *recorder
 	clock  *simulator.FakeClock // nil: real time
 	audio  *memAudio
+	proxy  *netProxy
 }
 
 type envOpt struct {
@@ -130,7 +131,7 @@ type envOpt struct {
 	fake     bool
 	audio    *memAudio
 	dir      string
-	baseURL  func(sim *simulator.Server) string
+	proxy    bool // the client reaches the simulator through a netProxy
 	noLeak   bool
 }
 
@@ -182,8 +183,9 @@ func newEnv(t *testing.T, o envOpt) *env {
 	}
 	e.sim = simtest.New(t, simOpts...)
 	base := e.sim.URL()
-	if o.baseURL != nil {
-		base = o.baseURL(e.sim)
+	if o.proxy {
+		e.proxy = newNetProxy(t, strings.TrimPrefix(base, "http://"))
+		base = e.proxy.url()
 	}
 	e.client = newClient(t, base, e.sim.APIKey())
 	e.dir = o.dir
@@ -362,96 +364,143 @@ func (e *env) journalEntries() []JournalEntry {
 	return j.Entries()
 }
 
-// ---- a TCP proxy whose connections can be frozen: the client side goes
-// away, the server side stays open and silent (a crash the server never
-// hears about) ----
+// ---- a TCP proxy between the client and the simulator that can cut the
+// network: blackholed connections are accepted and kept open, and whatever
+// crosses them is swallowed (no answer, no close: what a dead network or a
+// sleeping laptop looks like to both ends) ----
 
-type freezeProxy struct {
+type netProxy struct {
 	ln     net.Listener
 	target string
-	mu     sync.Mutex
-	pairs  [][2]net.Conn
-	frozen bool
-	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	pairs    []*proxyPair
+	restDown bool // new and existing REST connections are blackholed
+	allDown  bool // every connection, call sockets included, is blackholed
+	wg       sync.WaitGroup
 }
 
-func newFreezeProxy(t *testing.T, target string) *freezeProxy {
+type proxyPair struct {
+	c, s   net.Conn
+	socket bool // carries a call socket (the first request was a join)
+	dead   atomic.Bool
+}
+
+func newNetProxy(t *testing.T, target string) *netProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &freezeProxy{ln: ln, target: target}
+	p := &netProxy{ln: ln, target: target}
 	p.wg.Add(1)
 	go p.accept()
+	t.Cleanup(p.close)
 	return p
 }
 
-func (p *freezeProxy) addr() string { return p.ln.Addr().String() }
+func (p *netProxy) url() string { return "http://" + p.ln.Addr().String() }
 
-func (p *freezeProxy) accept() {
+func (p *netProxy) accept() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
 		}
-		s, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		if p.frozen {
-			p.mu.Unlock()
-			c.Close()
-			s.Close()
-			continue
-		}
-		p.pairs = append(p.pairs, [2]net.Conn{c, s})
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go p.pipe(c, s, false)
-		go p.pipe(s, c, true)
+		p.wg.Add(1)
+		go p.serve(c)
 	}
 }
 
-func (p *freezeProxy) pipe(from, to net.Conn, fromServer bool) {
+func (p *netProxy) serve(c net.Conn) {
 	defer p.wg.Done()
-	_, _ = io.Copy(to, from)
-	p.mu.Lock()
-	frozen := p.frozen
-	p.mu.Unlock()
-	if frozen {
-		if fromServer {
-			return
-		}
+	first := make([]byte, 4096)
+	n, err := c.Read(first)
+	if err != nil {
+		c.Close()
 		return
 	}
-	from.Close()
-	to.Close()
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	pr := &proxyPair{c: c, s: s, socket: strings.Contains(string(first[:n]), "/sim/join/")}
+	p.mu.Lock()
+	if p.allDown || (p.restDown && !pr.socket) {
+		pr.dead.Store(true)
+	}
+	p.pairs = append(p.pairs, pr)
+	p.mu.Unlock()
+	if !pr.dead.Load() {
+		if _, err := s.Write(first[:n]); err != nil {
+			c.Close()
+			s.Close()
+			return
+		}
+	}
+	p.wg.Add(2)
+	go p.pipe(pr, c, s)
+	go p.pipe(pr, s, c)
 }
 
-// freeze drops every client connection without telling the server: the
-// server side stays open, is drained and never written to.
-func (p *freezeProxy) freeze() {
-	p.mu.Lock()
-	p.frozen = true
-	pairs := append([][2]net.Conn(nil), p.pairs...)
-	p.mu.Unlock()
-	for _, pr := range pairs {
-		pr[0].Close() // client side gone; pipe(s->c) fails writing and stops
-		p.wg.Add(1)
-		go func(s net.Conn) { defer p.wg.Done(); _, _ = io.Copy(io.Discard, s) }(pr[1])
+func (p *netProxy) pipe(pr *proxyPair, from, to net.Conn) {
+	defer p.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 && !pr.dead.Load() {
+			if _, werr := to.Write(buf[:n]); werr != nil && !pr.dead.Load() {
+				pr.c.Close()
+				pr.s.Close()
+				return
+			}
+		}
+		if err != nil {
+			if !pr.dead.Load() {
+				pr.c.Close()
+				pr.s.Close()
+			}
+			return // a dead pair keeps its other side open and silent
+		}
 	}
 }
 
-func (p *freezeProxy) close() {
+// setDown cuts (or restores) the network: restOnly keeps call sockets
+// working. Connections cut stay cut; new ones after restoring work.
+func (p *netProxy) setDown(down, restOnly bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.allDown = down && !restOnly
+	p.restDown = down && restOnly
+	if !down {
+		return
+	}
+	for _, pr := range p.pairs {
+		if !restOnly || !pr.socket {
+			pr.dead.Store(true)
+		}
+	}
+}
+
+// crash drops the client side of every connection without the server
+// hearing about it: the server side stays open and silent.
+func (p *netProxy) crash() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pr := range p.pairs {
+		pr.dead.Store(true)
+		pr.c.Close()
+	}
+}
+
+func (p *netProxy) close() {
 	p.ln.Close()
 	p.mu.Lock()
 	for _, pr := range p.pairs {
-		pr[0].Close()
-		pr[1].Close()
+		pr.c.Close()
+		pr.s.Close()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()

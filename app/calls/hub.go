@@ -17,6 +17,9 @@ type hub struct {
 	mu     sync.Mutex
 	subs   map[*subscriber]struct{}
 	closed bool
+	// backlog holds events published while nobody was subscribed (e.g. a
+	// corrupt journal found in New); the next subscriber gets them first.
+	backlog []Event
 }
 
 type subscriber struct {
@@ -56,6 +59,8 @@ func (h *hub) subscribe(initial Snapshot) (<-chan Snapshot, <-chan Event, func()
 		return s.snaps, s.events, func() {}
 	}
 	h.subs[s] = struct{}{}
+	s.queue = append(s.queue, h.backlog...)
+	h.backlog = nil
 	h.mu.Unlock()
 	go s.pump(h.log)
 	return s.snaps, s.events, func() { h.unsubscribe(s) }
@@ -98,6 +103,14 @@ func (h *hub) publishSnapshot(snap Snapshot) {
 func (h *hub) publishEvent(ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.subs) == 0 && !h.closed {
+		if len(h.backlog) >= maxQueuedEvents {
+			h.backlog = h.backlog[1:]
+			h.log.Warn("no subscriber for events; dropping the oldest held event")
+		}
+		h.backlog = append(h.backlog, ev)
+		return
+	}
 	for s := range h.subs {
 		s.mu.Lock()
 		if len(s.queue) >= maxQueuedEvents {

@@ -71,3 +71,20 @@ func TestHubCloseEndsSubscriptions(t *testing.T) {
 	}
 	cancel()
 }
+
+func TestHubHoldsEventsUntilTheFirstSubscriber(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	h := newHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.publishEvent(Event{Kind: EventJournalProblem, Message: "early"})
+	_, events, cancel := h.subscribe(Snapshot{})
+	defer cancel()
+	select {
+	case ev := <-events:
+		if ev.Message != "early" {
+			t.Fatalf("got %q", ev.Message)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an event published before anyone subscribed was lost")
+	}
+	h.close()
+}

@@ -163,7 +163,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	for _, e := range j.Entries() {
 		oc := &ourCall{entry: e, recovered: true, view: CallView{
-			ID: e.CallID, RequestID: e.RequestID, Ours: true, AgentID: e.AgentID,
+			ID: e.CallID, RequestID: e.RequestID, Ours: true, Recovered: true, AgentID: e.AgentID,
 			State: CallEnding, Joined: e.Joined, MaxDuration: time.Duration(e.MaxDurSec * float64(time.Second)),
 		}}
 		if e.SessionID == cfg.SessionID {
