@@ -163,8 +163,10 @@ func (s *Server) operation(f apiFunc) http.Handler {
 			return
 		}
 		if !s.holdIfUnresponsive(r) {
+			// The client gave up or the server is closing: drop the
+			// connection rather than answer anything.
 			s.record(rec)
-			return
+			panic(http.ErrAbortHandler)
 		}
 		s.mu.Lock()
 		var flt *fault
