@@ -95,7 +95,7 @@ func startTrayChild(t *testing.T, bus *Bus) *proc {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = envWith("UVT_DESKTOPTEST_TRAY_CHILD=1", bus.Env())
+	cmd.Env = envWith("UVT_DESKTOPTEST_TRAY_CHILD=1", "GORACE=atexit_sleep_ms=0", bus.Env())
 	return startProc(t, "tray child", cmd)
 }
 
