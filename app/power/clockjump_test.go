@@ -32,7 +32,7 @@ func (c *manualClock) Now() (time.Time, time.Duration) {
 }
 
 // started waits for the detector's first reading.
-func (c *manualClock) started(t *testing.T) {
+func (c *manualClock) started(t testing.TB) {
 	t.Helper()
 	select {
 	case <-c.reads:
@@ -46,7 +46,7 @@ func (c *manualClock) Tick(time.Duration) (<-chan time.Time, func()) {
 }
 
 // step advances both clocks and delivers one tick.
-func (c *manualClock) step(t *testing.T, wall, mono time.Duration) {
+func (c *manualClock) step(t testing.TB, wall, mono time.Duration) {
 	t.Helper()
 	c.mu.Lock()
 	c.wall = c.wall.Add(wall)
