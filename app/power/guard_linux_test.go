@@ -42,10 +42,10 @@ type genv struct {
 }
 
 type gopt struct {
-	delay     time.Duration   // InhibitDelayMax; default 5 s
-	refuse    bool            // logind refuses Inhibit
-	pollIdle  time.Duration   // manager's idle poll; default 400 ms
-	extra     []Source        // merged with the logind source
+	delay     time.Duration // InhibitDelayMax; default 5 s
+	refuse    bool          // logind refuses Inhibit
+	pollIdle  time.Duration // manager's idle poll; default 400 ms
+	extra     []Source      // merged with the logind source
 	simOpts   []simtest.Option
 	guardOpts func(*GuardOptions)
 	// noContract runs the simulator without the schema validator: requests
