@@ -66,6 +66,7 @@ type Manager struct {
 	lastCheck    time.Time
 	failures     int           // consecutive failed checks
 	retryAfter   time.Duration // from the last 429/503
+	notBefore    time.Time     // no check before this (real time): Retry-After
 	account      AccountView
 	haveAccount  bool
 	agents       []AgentView

@@ -47,6 +47,14 @@ func (m *Manager) watchLoop() {
 				default:
 				}
 			}
+			// A wake-up does not override the server's Retry-After.
+			m.mu.Lock()
+			wait := time.Until(m.notBefore)
+			m.mu.Unlock()
+			if wait > 0 {
+				timer.Reset(wait)
+				continue
+			}
 		}
 		next := m.pollOnce()
 		if m.ctx.Err() != nil {
@@ -204,8 +212,9 @@ func (m *Manager) checkFailed(client *ultravox.Client, err error) time.Duration 
 	m.noteFailureLocked(err)
 	backoff := m.cfg.PollLive << min(m.failures-1, 10)
 	backoff = min(backoff, m.cfg.PollIdle)
-	if m.retryAfter > backoff {
-		backoff = min(m.retryAfter, maxBackoff)
+	if m.retryAfter > 0 {
+		backoff = max(backoff, min(m.retryAfter, maxBackoff))
+		m.notBefore = time.Now().Add(min(m.retryAfter, maxBackoff))
 	}
 	m.checkDeadlinesLocked()
 	m.publishLocked()
@@ -242,6 +251,9 @@ func (m *Manager) noteFailureLocked(err error) {
 	default:
 		m.health = HealthOffline
 		m.healthDetail = "cannot reach Ultravox: " + err.Error()
+	}
+	if !ultravox.IsRateLimited(err) {
+		m.retryAfter = 0
 	}
 }
 

@@ -1,0 +1,163 @@
+package calls
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// 401 turns the state to unknown with "key rejected" (once), refuses starts,
+// and a working key again emits "back online" once.
+func TestKeyRejected(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.waitSnap("idle", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
+	e.sim.SetUnauthorized(true)
+	s := e.waitSnap("key rejected", 5*time.Second, func(s Snapshot) bool { return s.Health == HealthKeyRejected })
+	if s.Overall != OverallUnknown || !strings.Contains(s.HealthDetail, "rejected") {
+		t.Fatalf("overall %v detail %q", s.Overall, s.HealthDetail)
+	}
+	time.Sleep(500 * time.Millisecond) // more failing polls
+	if n := e.rec.count(EventKeyRejected); n != 1 {
+		t.Fatalf("%d key-rejected events", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := e.m.Start(ctx, ""); !errors.Is(err, ErrKeyRejected) {
+		t.Fatalf("Start with a rejected key: %v", err)
+	}
+	if strings.Contains(e.rec.all()[0].Message, e.sim.APIKey()) || strings.Contains(s.HealthDetail, e.sim.APIKey()) {
+		t.Fatal("the key appears in a message")
+	}
+	e.sim.SetUnauthorized(false)
+	e.waitSnap("idle again", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
+	time.Sleep(300 * time.Millisecond)
+	if n := e.rec.count(EventBackOnline); n != 1 {
+		t.Fatalf("%d back-online events", n)
+	}
+}
+
+// Offline turns idle into unknown after the grace period (two idle poll
+// intervals since the last good check), not before.
+func TestOfflineGracePeriod(t *testing.T) {
+	e := newEnv(t, envOpt{fake: true, proxy: true})
+	s := e.waitSnap("idle", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
+	last := s.LastCheck
+	e.proxy.setDown(true, false)
+	e.waitSnap("offline noticed", 10*time.Second, func(s Snapshot) bool { return s.Health == HealthOffline })
+	grace := 2 * 400 * time.Millisecond // 2 x PollIdle of the test config
+	e.clock.Advance(last.Add(grace).Sub(e.clock.Now()))
+	if s := e.m.Snapshot(); s.Overall != OverallIdle {
+		t.Fatalf("overall %v at the end of the grace period", s.Overall)
+	}
+	e.clock.Advance(time.Millisecond)
+	s = e.m.Snapshot()
+	if s.Overall != OverallUnknown || !strings.Contains(s.HealthDetail, "cannot reach Ultravox") {
+		t.Fatalf("past the grace period: overall %v, detail %q", s.Overall, s.HealthDetail)
+	}
+	// Subscribers get the change too (the watcher republishes on each try).
+	e.waitSnap("unknown", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallUnknown })
+	e.proxy.setDown(false, false)
+	e.waitSnap("idle after reconnect", 15*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
+	e.waitEvent(EventBackOnline, time.Second)
+}
+
+// No client: health "no API key", state unknown, start refused; setting a
+// client brings the state to idle.
+func TestNoKeyThenSetClient(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.waitSnap("idle", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
+	e.m.SetClient(nil)
+	s := e.m.Snapshot()
+	if s.Health != HealthNoKey || s.Overall != OverallUnknown {
+		t.Fatalf("without a key: %v %v", s.Health, s.Overall)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := e.m.Start(ctx, ""); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("Start without a key: %v", err)
+	}
+	e.m.SetClient(e.client)
+	e.waitSnap("idle with the key", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle && s.Account.Name != "" })
+	if n := e.rec.count(EventKeyRejected); n != 0 {
+		t.Fatalf("key-rejected events without a rejection: %d", n)
+	}
+}
+
+// Rate limiting honours Retry-After and keeps the last good check within
+// the grace period.
+func TestRateLimitedBacksOff(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.waitSnap("idle", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
+	before := len(e.sim.Requests())
+	e.sim.FailNext(1, 429)
+	e.m.Recheck()
+	e.waitSnap("rate limited", 5*time.Second, func(s Snapshot) bool { return s.Health == HealthRateLimited })
+	// Retry-After: 1 s. No request goes out for most of that second.
+	mark := len(e.sim.Requests())
+	time.Sleep(700 * time.Millisecond)
+	if n := len(e.sim.Requests()) - mark; n > 0 {
+		t.Fatalf("%d requests during Retry-After (before: %d)", n, before)
+	}
+	e.waitSnap("ok again", 5*time.Second, func(s Snapshot) bool { return s.Health == HealthOK })
+}
+
+// The daily budget: once today's spend reaches it, an event says so (once)
+// and new calls are refused.
+func TestDailyBudget(t *testing.T) {
+	e := newEnv(t, envOpt{fake: true, settings: func(s *Settings) { s.DailyBudget = 0.05 }})
+	v := e.startBilling()
+	e.clock.Advance(61 * time.Second) // 66 s billed: $0.055
+	e.m.Recheck()
+	ev := e.waitEvent(EventBudgetReached, 5*time.Second)
+	if !strings.Contains(ev.Message, "$0.05") {
+		t.Errorf("budget message %q", ev.Message)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second) // settle
+	e.waitSnap("settled usage", 5*time.Second, func(s Snapshot) bool { return len(s.History) == 1 && s.TodayCost == 0.055 })
+	_, err := e.m.Start(ctx, "")
+	if !errors.Is(err, ErrBudgetReached) || !strings.Contains(err.Error(), "$0.06") && !strings.Contains(err.Error(), "$0.05") {
+		t.Fatalf("Start over budget: %v", err)
+	}
+	if n := e.rec.count(EventBudgetReached); n != 1 {
+		t.Fatalf("%d budget events", n)
+	}
+	if n := len(e.sim.Calls()); n != 1 {
+		t.Fatalf("%d calls on the server", n)
+	}
+}
+
+// Close stops every goroutine and closes subscriptions; it does not end a
+// call (the journal keeps it).
+func TestCloseLeavesNothingRunning(t *testing.T) {
+	e := newEnv(t, envOpt{audio: &memAudio{}})
+	v := e.startBilling()
+	m := e.m
+	snaps, events, cancel := m.Subscribe()
+	defer cancel()
+	e.close() // goleak.VerifyNone runs at cleanup
+	for range snaps {
+	}
+	for range events {
+	}
+	if js := e.journalEntries(); len(js) != 1 || js[0].CallID != v.ID {
+		t.Fatalf("Close must leave the journal entry: %+v", js)
+	}
+	if s := e.audio.last(); s == nil || !s.closed.Load() {
+		t.Fatal("audio not closed by Close")
+	}
+	ctx, cancelStart := context.WithTimeout(context.Background(), time.Second)
+	defer cancelStart()
+	if _, err := m.Start(ctx, ""); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Start after Close: %v", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
