@@ -2,6 +2,7 @@ package desktoptest
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -12,9 +13,19 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// gone reports whether no process with this pid exists any more.
+// gone reports whether no process with this pid runs any more (a zombie
+// nobody reaps counts as gone: PID 1 in a container may not reap).
 func gone(pid int) bool {
-	return syscall.Kill(pid, 0) == syscall.ESRCH
+	if syscall.Kill(pid, 0) == syscall.ESRCH {
+		return true
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
 func TestSessionBusAnswersAndIsGoneAfterCleanup(t *testing.T) {
@@ -144,4 +155,47 @@ func (f *fakeTB) Skip(args ...any) {
 	f.skipped = true
 	f.msg = fmt.Sprint(args...)
 	runtime.Goexit()
+}
+
+func TestSessionBusWithServicesActivatesAndCleansUp(t *testing.T) {
+	Need(t, "gnome-keyring-daemon", "env")
+	var pid int
+	t.Run("bus", func(t *testing.T) {
+		home := t.TempDir()
+		svc := t.TempDir()
+		// The activated daemon inherits the bus's environment: give it its
+		// own HOME so it never touches the real one.
+		cmdline := "/usr/bin/env HOME=" + home + " XDG_DATA_HOME=" + home + " XDG_RUNTIME_DIR=" + home +
+			" gnome-keyring-daemon --start --foreground --components=secrets"
+		file := "[D-BUS Service]\nName=org.freedesktop.secrets\nExec=" + cmdline + "\n"
+		if err := os.WriteFile(svc+"/org.freedesktop.secrets.service", []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b := SessionBusWithServices(t, svc)
+		c := b.Conn(t)
+		var act []string
+		if err := c.BusObject().Call("org.freedesktop.DBus.ListActivatableNames", 0).Store(&act); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(act, " "), "org.freedesktop.secrets") {
+			t.Fatalf("activatable names %v lack org.freedesktop.secrets", act)
+		}
+		var r uint32
+		if err := c.BusObject().Call("org.freedesktop.DBus.StartServiceByName", 0, "org.freedesktop.secrets", uint32(0)).Store(&r); err != nil {
+			t.Fatalf("StartServiceByName: %v", err)
+		}
+		WaitName(t, c, "org.freedesktop.secrets", 10*time.Second)
+		var upid uint32
+		if err := c.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.freedesktop.secrets").Store(&upid); err != nil {
+			t.Fatal(err)
+		}
+		pid = int(upid)
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for !gone(pid) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pid == 0 || !gone(pid) {
+		t.Errorf("activated gnome-keyring-daemon %d still running after the bus stopped", pid)
+	}
 }

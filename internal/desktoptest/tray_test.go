@@ -211,3 +211,34 @@ func TestARGBImage(t *testing.T) {
 		t.Errorf("pixel 1 = %v", c)
 	}
 }
+
+func TestDesktopSessionRunsATray(t *testing.T) {
+	d := Desktop(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), append(d.Env(), "UVT_DESKTOPTEST_TRAY_CHILD=1", "GORACE=atexit_sleep_ms=0")...)
+	child := startProc(t, "tray child", cmd)
+	tr := d.Tray(t, 10*time.Second)
+	// The child's title turns to "Ultravox test" once it handles clicks.
+	tr.WaitFor(t, func(tr *Tray) (bool, error) {
+		title, err := tr.Title()
+		return title == "Ultravox test", err
+	}, 10*time.Second)
+	if err := tr.Click("Quit"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-child.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("tray child did not exit after Quit")
+	}
+	if len(d.Notifications.All()) != 0 {
+		t.Errorf("unexpected notifications: %+v", d.Notifications.All())
+	}
+	if !strings.HasPrefix(d.Display, ":") {
+		t.Errorf("Display = %q", d.Display)
+	}
+}
