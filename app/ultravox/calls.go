@@ -79,6 +79,11 @@ func (c *Client) create(ctx context.Context, op, path string, body any, meta map
 	if rid == "" {
 		return nil, invalid(op, "metadata[%q] must hold a unique request id, so a lost answer can never create a second billable call", MetaRequestID)
 	}
+	for k := range meta {
+		if strings.HasPrefix(k, "ultravox.") {
+			return nil, invalid(op, "metadata key %q is reserved by Ultravox (keys may not start with \"ultravox.\")", clip(k, 60))
+		}
+	}
 	r := request{op: op, method: http.MethodPost, path: path, body: body}
 	enc, err := c.encode(r)
 	if err != nil {
@@ -129,6 +134,7 @@ func (c *Client) create(ctx context.Context, op, path string, body any, meta map
 // checked: the call may exist.
 func maybeCreated(e *Error, rid string, lookup error) *Error {
 	out := *e
+	out.maybeCreated = true
 	msg := "the call may have been created; look it up by request id " + rid
 	if lookup != nil {
 		msg += " (the lookup failed too: " + lookup.Error() + ")"

@@ -608,6 +608,7 @@ func TestInvalidArguments(t *testing.T) {
 	_, checks["CreateAgentCall without agent"] = c.CreateAgentCall(ctx, "", StartAgentCallRequest{Metadata: map[string]string{MetaRequestID: "r"}})
 	_, checks["BillingUsage backwards"] = c.BillingUsage(ctx, time.Now(), time.Now().Add(-48*time.Hour))
 	_, checks["Find empty"] = c.FindCallByMetadata(ctx, "", "", time.Time{})
+	_, checks["reserved metadata key"] = c.CreateCall(ctx, StartCallRequest{Metadata: map[string]string{MetaRequestID: "r", "ultravox.x": "y"}})
 	for name, err := range checks {
 		var e *Error
 		if !errors.As(err, &e) || e.Kind != KindInvalid {
@@ -861,7 +862,7 @@ func TestCreateFinalAndUnverifiable(t *testing.T) {
 		}
 		c := newTestClient(t, srv.URL)
 		_, err := c.CreateCall(context.Background(), StartCallRequest{Metadata: map[string]string{MetaRequestID: "r"}})
-		if StatusOf(err) != 400 || f.posts != 1 || f.lists != 0 {
+		if StatusOf(err) != 400 || f.posts != 1 || f.lists != 0 || MaybeCreated(err) {
 			t.Fatalf("%v after %d posts, %d lookups", err, f.posts, f.lists)
 		}
 		if err.Error() != "create call: request rejected (400): maxDuration: Ensure this value is at most 3600s." {
@@ -875,7 +876,7 @@ func TestCreateFinalAndUnverifiable(t *testing.T) {
 		c := newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = 1 })
 		_, err := c.CreateCall(context.Background(), StartCallRequest{Metadata: map[string]string{MetaRequestID: "req-lost"}})
 		if !IsNetwork(err) || !strings.Contains(err.Error(), "the call may have been created; look it up by request id req-lost") ||
-			!strings.Contains(err.Error(), "lookup failed too") || f.posts != 1 {
+			!strings.Contains(err.Error(), "lookup failed too") || f.posts != 1 || !MaybeCreated(err) {
 			t.Fatalf("%v after %d posts", err, f.posts)
 		}
 	})

@@ -72,6 +72,9 @@ type Error struct {
 	RetryAfter time.Duration
 	Kind       ErrorKind
 	Err        error
+
+	// maybeCreated: a create whose outcome could not be verified.
+	maybeCreated bool
 }
 
 // Error is one clear sentence, e.g.
@@ -162,7 +165,8 @@ func IsUnauthorized(err error) bool { k, _ := kindOf(err); return k == KindUnaut
 func IsNotFound(err error) bool { k, _ := kindOf(err); return k == KindNotFound }
 
 // IsNotActive: 422 on a data message (hang_up): the call is not joined yet or
-// already ended.
+// already ended. Join reports it too for a call that has ended (410) or is
+// joined by another client (409).
 func IsNotActive(err error) bool { k, _ := kindOf(err); return k == KindNotActive }
 
 // IsRateLimited: 429 or 503; see RetryAfter.
@@ -187,6 +191,14 @@ func IsMalformed(err error) bool { k, _ := kindOf(err); return k == KindMalforme
 
 // IsCanceled: the caller's context was canceled.
 func IsCanceled(err error) bool { k, _ := kindOf(err); return k == KindCanceled }
+
+// MaybeCreated reports whether err is a failed create whose outcome could
+// not be verified: the server may hold the call. Keep its request id (the
+// journal does) and look it up later with FindCallByMetadata.
+func MaybeCreated(err error) bool {
+	_, e := kindOf(err)
+	return e != nil && e.maybeCreated
+}
 
 // RetryAfter is the server's Retry-After on err, or 0.
 func RetryAfter(err error) time.Duration {

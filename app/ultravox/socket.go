@@ -207,12 +207,24 @@ func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, e
 			}
 			return nil, fail(kind, status, msg, cerr)
 		}
-		kind := KindNetwork
-		if status != 0 {
-			kind = kindForStatus(status)
+		if status == 0 {
+			return nil, fail(KindNetwork, 0, "", errors.New(msg))
+		}
+		kind := kindForStatus(status)
+		switch status {
+		case http.StatusNotFound:
+			msg = "no such call (or its join URL expired)"
+		case http.StatusGone:
+			kind = KindNotActive
+			msg = "the call has already ended"
+		case http.StatusConflict:
+			kind = KindNotActive
+			msg = "the call is already joined by another client (one joiner per call)"
+		default:
 			if kind == KindUnknown {
 				kind = KindRejected
 			}
+			msg = "the server refused the websocket handshake"
 		}
 		return nil, fail(kind, status, msg, nil)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -345,6 +346,23 @@ func TestJoinErrors(t *testing.T) {
 		t.Errorf("404 handshake: %v", err)
 	}
 
+	if err == nil || err.Error() != "join call: not found (404): no such call (or its join URL expired)" {
+		t.Errorf("404 text: %v", err)
+	}
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		http.Error(w, "call ended", code)
+	}))
+	defer gone.Close()
+	_, _, errGone := joinLogged(t, ctx, "ws"+strings.TrimPrefix(gone.URL, "http")+"/calls/"+joinSecret+"?code=410")
+	if !IsNotActive(errGone) || !strings.Contains(errGone.Error(), "already ended") {
+		t.Errorf("410: %v", errGone)
+	}
+	_, _, errTaken := joinLogged(t, ctx, "ws"+strings.TrimPrefix(gone.URL, "http")+"/calls/"+joinSecret+"?code=409")
+	if !IsNotActive(errTaken) || !strings.Contains(errTaken.Error(), "another client") {
+		t.Errorf("409: %v", errTaken)
+	}
+
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
@@ -372,7 +390,7 @@ func TestJoinErrors(t *testing.T) {
 	if !IsCanceled(err6) {
 		t.Errorf("canceled join: %v", err6)
 	}
-	for _, e := range []error{err, err2, err3, err4, err5, err6} {
+	for _, e := range []error{err, err2, err3, err4, err5, err6, errGone, errTaken} {
 		if e == nil {
 			continue
 		}
