@@ -427,7 +427,7 @@ func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCal
 			c.greeting = s.seeds[agent.AgentID].Greeting
 		}
 		if c.greeting == "" {
-			c.greeting = fmt.Sprintf("Hello! This is %s, a simulated Ultravox agent. How can I help you today?", agent.Name)
+			c.greeting = fmt.Sprintf("Hi, this is %s. How can I help?", agent.Name)
 		}
 	} else {
 		if r.SystemPrompt != nil {
@@ -443,7 +443,7 @@ func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCal
 			c.model = *r.Model
 		}
 		if c.greeting == "" {
-			c.greeting = "Hello! This is a simulated Ultravox agent. How can I help you today?"
+			c.greeting = "Hi, this is a simulated Ultravox agent. How can I help?"
 		}
 	}
 	if host != "" {

@@ -347,8 +347,9 @@ func (a *agent) next(now time.Time) {
 	a.cur.started = now
 	a.setState("speaking")
 	if a.cur.pcm == nil {
+		a.x.s.recordMessage(a.x.callID, "MESSAGE_ROLE_AGENT", a.cur.text, "MESSAGE_MEDIUM_TEXT")
 		a.x.sendJSON(transcript("agent", "text", a.cur.text, "", true, a.cur.ordinal))
-		a.finish(a.cur.text)
+		a.finish()
 	}
 }
 
@@ -362,11 +363,10 @@ func transcript(role, medium, text, delta string, final bool, ordinal int) map[s
 	return m
 }
 
-// finish records the utterance as said (text may be cut short by barge-in)
-// and moves on. It reports whether the call ended.
-func (a *agent) finish(said string) bool {
+// finish moves on from the current utterance (its transcript is sent and
+// recorded). It reports whether the call ended.
+func (a *agent) finish() bool {
 	u := a.cur
-	a.x.s.recordMessage(a.x.callID, "MESSAGE_ROLE_AGENT", said, map[bool]string{true: "MESSAGE_MEDIUM_TEXT", false: "MESSAGE_MEDIUM_VOICE"}[u.pcm == nil])
 	a.cur = nil
 	if u.endAfter != "" {
 		a.x.s.endCall(a.x.callID, u.endAfter)
@@ -377,6 +377,9 @@ func (a *agent) finish(said string) bool {
 }
 
 func (s *Server) recordMessage(callID, role, text, medium string) {
+	if text == "" {
+		return // an utterance cut off before its first word
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.calls[callID]; c != nil {
@@ -428,8 +431,9 @@ func (a *agent) tick(now time.Time) bool {
 		u.shownChars = shown
 	}
 	if u.off >= len(u.pcm) {
+		a.x.s.recordMessage(a.x.callID, "MESSAGE_ROLE_AGENT", u.text, "MESSAGE_MEDIUM_VOICE")
 		a.x.sendJSON(transcript("agent", "voice", u.text, "", true, u.ordinal))
-		return a.finish(u.text)
+		return a.finish()
 	}
 	return false
 }
@@ -448,10 +452,10 @@ func (a *agent) handle(ev sessEvent) bool {
 				x.sendJSON(map[string]any{"type": "playback_clear_buffer"})
 				u := a.cur
 				said := string([]rune(u.text)[:u.shownChars])
+				x.s.recordMessage(x.callID, "MESSAGE_ROLE_AGENT", said, "MESSAGE_MEDIUM_VOICE")
 				x.sendJSON(transcript("agent", "voice", said, "", true, u.ordinal))
 				a.queue = nil
 				a.cur = nil
-				x.s.recordMessage(x.callID, "MESSAGE_ROLE_AGENT", said, "MESSAGE_MEDIUM_VOICE")
 			}
 			if a.cur == nil {
 				a.setState("listening")
@@ -480,8 +484,8 @@ func (a *agent) userDone(at time.Time) {
 	d := a.vad.spoken()
 	a.ordinal++
 	heard := fmt.Sprintf("(%.1f seconds of speech)", d.Seconds())
-	a.x.sendJSON(transcript("user", "voice", heard, "", true, a.ordinal))
 	a.x.s.recordMessage(a.x.callID, "MESSAGE_ROLE_USER", heard, "MESSAGE_MEDIUM_VOICE")
+	a.x.sendJSON(transcript("user", "voice", heard, "", true, a.ordinal))
 	a.setState("thinking")
 	a.reply = fmt.Sprintf("I heard you speak for %.1f seconds.", d.Seconds())
 	a.replyAt = at.Add(thinkTime)
@@ -492,8 +496,8 @@ func (a *agent) userDone(at time.Time) {
 
 func (a *agent) userText(text string, at time.Time) {
 	a.ordinal++
-	a.x.sendJSON(transcript("user", "text", text, "", true, a.ordinal))
 	a.x.s.recordMessage(a.x.callID, "MESSAGE_ROLE_USER", text, "MESSAGE_MEDIUM_TEXT")
+	a.x.sendJSON(transcript("user", "text", text, "", true, a.ordinal))
 	if a.cur != nil && a.cur.interruptible {
 		if a.cur.pcm != nil {
 			a.x.sendJSON(map[string]any{"type": "playback_clear_buffer"})
@@ -502,7 +506,7 @@ func (a *agent) userText(text string, at time.Time) {
 		a.cur, a.queue = nil, nil
 	}
 	a.setState("thinking")
-	a.reply = fmt.Sprintf("You wrote: %q. I am a simulated agent, so I can only repeat it.", text)
+	a.reply = fmt.Sprintf("You wrote: %q.", text)
 	a.replyAt = time.Now().Add(thinkTime)
 }
 

@@ -1,0 +1,128 @@
+package simulator
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDurations(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"30s", 30 * time.Second},
+		{"0.5s", 500 * time.Millisecond},
+		{"123.456s", 123456 * time.Millisecond},
+		{"0s", 0},
+		{"-1.5s", -1500 * time.Millisecond},
+		{"1.000000001s", time.Second + 1},
+	} {
+		got, err := parseDuration(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+		if back := formatDuration(got); back != tc.in {
+			t.Errorf("formatDuration(%v) = %q, want %q", got, back, tc.in)
+		}
+	}
+	for _, bad := range []string{"", "30", "4m", "1h", "01s", "1.s", ".5s", "1.0000000001s", "s", "1e3s", " 1s"} {
+		if _, err := parseDuration(bad); err == nil || !strings.Contains(err.Error(), "invalid duration") {
+			t.Errorf("parseDuration(%q) = %v, want an invalid-duration error", bad, err)
+		}
+	}
+	for d, want := range map[time.Duration]string{240 * time.Second: "240s", 1500 * time.Millisecond: "1.5s", 0: "0s", time.Nanosecond: "0.000000001s", -2 * time.Second: "-2s"} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestRoundToUnit(t *testing.T) {
+	for in, want := range map[time.Duration]time.Duration{
+		0: 0, time.Millisecond: 6 * time.Second, 6 * time.Second: 6 * time.Second,
+		37 * time.Second: 42 * time.Second, 42*time.Second + 1: 48 * time.Second, -time.Second: 0,
+	} {
+		if got := roundToUnit(in); got != want {
+			t.Errorf("roundToUnit(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestFakeClock(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := NewFakeClock(start)
+	var order []string
+	c.AfterFunc(3*time.Second, func() { order = append(order, "3s:"+c.Now().Sub(start).String()) })
+	c.AfterFunc(time.Second, func() {
+		order = append(order, "1s")
+		c.AfterFunc(time.Second, func() { order = append(order, "2s (scheduled by 1s)") })
+	})
+	stopped := c.AfterFunc(2*time.Second, func() { order = append(order, "stopped") })
+	if !stopped.Stop() || stopped.Stop() {
+		t.Fatal("Stop should report true once")
+	}
+	c.Advance(2500 * time.Millisecond)
+	if got := strings.Join(order, ","); got != "1s,2s (scheduled by 1s)" {
+		t.Fatalf("after 2.5 s: %s", got)
+	}
+	c.Advance(time.Second)
+	if got := strings.Join(order, ","); got != "1s,2s (scheduled by 1s),3s:3s" {
+		t.Fatalf("after 3.5 s: %s", got)
+	}
+	if c.Now() != start.Add(3500*time.Millisecond) || c.Pending() != 0 {
+		t.Fatalf("now %v pending %d", c.Now(), c.Pending())
+	}
+}
+
+func TestVAD(t *testing.T) {
+	const rate = 8000
+	v := vad{rate: rate, threshold: 500, hangover: 600 * time.Millisecond, onset: 60 * time.Millisecond}
+	frame := func(amp int16) []byte {
+		b := make([]byte, rate*2/50) // 20 ms
+		for i := 0; i < len(b)/2; i++ {
+			s := amp
+			if i%2 == 1 {
+				s = -amp
+			}
+			b[2*i], b[2*i+1] = byte(uint16(s)), byte(uint16(s)>>8)
+		}
+		return b
+	}
+	var events []vadEvent
+	feed := func(n int, amp int16) {
+		for i := 0; i < n; i++ {
+			if e := v.feed(frame(amp)); e != vadNone {
+				events = append(events, e)
+			}
+		}
+	}
+	feed(10, 100)  // noise
+	feed(2, 3000)  // a click: too short to start speech...
+	feed(20, 100)  // ...and forgotten after a pause
+	feed(50, 3000) // one second of speech
+	feed(10, 100)  // a short pause inside the utterance
+	feed(25, 3000) // half a second more
+	feed(29, 100)  // 580 ms of quiet: not yet the end
+	if len(events) != 1 || events[0] != vadStart {
+		t.Fatalf("events %v, want one start", events)
+	}
+	feed(1, 100) // 600 ms
+	if len(events) != 2 || events[1] != vadEnd {
+		t.Fatalf("events %v, want start, end", events)
+	}
+	if got := v.spoken(); got != 1700*time.Millisecond {
+		t.Fatalf("spoken %v, want 1.7 s (the pause inside counts)", got)
+	}
+}
+
+func TestSynthSpeech(t *testing.T) {
+	pcm := synthSpeech("Hello there, this is a test.", 16000)
+	want := int(speechDuration("Hello there, this is a test.").Seconds() * 16000 * 2)
+	if len(pcm) != want&^1 && len(pcm) != want {
+		t.Fatalf("%d bytes, want %d", len(pcm), want)
+	}
+	if level := rms(pcm); level < 1000 || level > 8000 {
+		t.Fatalf("rms %.0f: want speech-like loudness", level)
+	}
+}
