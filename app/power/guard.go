@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
@@ -121,6 +122,8 @@ type Guard struct {
 	wakeAt      time.Time
 	refusedLive bool // Inhibit failed during the current live period
 	toldNoLock  bool
+
+	lockEnding atomic.Bool // a screen-lock EndEverything is running
 
 	snaps    <-chan calls.Snapshot
 	evs      <-chan calls.Event
@@ -393,9 +396,19 @@ func (g *Guard) handle(ev Event) {
 		if len(before) == 0 && !g.calls.HasLiveCalls() {
 			return
 		}
-		now := time.Now()
-		unconfirmed := g.endAll(now.Add(g.opts.LockTimeout), now.Add(g.opts.LockTimeout+2*time.Second), before)
-		g.tellEnded(Locked, before, unconfirmed)
+		// Off the event loop: a lid close locks the screen and suspends right
+		// after, and the sleep must not wait behind a slow confirmation.
+		if !g.lockEnding.CompareAndSwap(false, true) {
+			return
+		}
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			defer g.lockEnding.Store(false)
+			now := time.Now()
+			unconfirmed := g.endAll(now.Add(g.opts.LockTimeout), now.Add(g.opts.LockTimeout+2*time.Second), before)
+			g.tellEnded(Locked, before, unconfirmed)
+		}()
 	case Unlocked:
 	}
 }
@@ -419,6 +432,8 @@ func (g *Guard) endAll(endBy, hardStop time.Time, before []calls.CallView) []cal
 		return u
 	case <-t.C:
 		g.opts.Logf.printf("power: the call manager did not finish ending calls by its deadline; letting the OS go on")
+		return before
+	case <-g.done:
 		return before
 	}
 }

@@ -466,3 +466,26 @@ func TestGuardClockJumpRechecksAndReports(t *testing.T) {
 	}
 	e.fake.WaitReleased(5 * time.Second)
 }
+
+// Closing a lid locks the screen and suspends right after. With the lock
+// setting on and a slow server, the sleep must not wait behind the lock's
+// end: the delay lock is still released before logind's deadline.
+func TestGuardLockThenSleepDoesNotDelayTheSleep(t *testing.T) {
+	e := newGuardEnv(t, gopt{delay: 2 * time.Second, noContract: true})
+	e.lockSet.Store(true)
+	v := e.startBilling()
+	e.fake.WaitHeld(1, 5*time.Second)
+	e.sim.SetLatency(3 * time.Second)
+	e.fake.Lock()
+	sent := e.fake.PrepareForSleep(true)
+	released := e.fake.WaitReleased(10 * time.Second)
+	if !released.Before(sent.Add(e.fake.InhibitDelayMax())) {
+		t.Fatalf("lock released %s after the sleep signal; logind's delay is %s", released.Sub(sent), e.fake.InhibitDelayMax())
+	}
+	if _, _, ok := e.serverEnded(v.ID); !ok {
+		t.Fatal("the call is still live on the server")
+	}
+	e.sim.SetLatency(0)
+	e.fake.PrepareForSleep(false)
+	e.waitStatus("idle after wake", func(s GuardStatus) bool { return s.Phase == "awake" && !s.Live && !s.Holding })
+}
