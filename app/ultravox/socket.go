@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -124,6 +125,7 @@ func (Unknown) incoming()              {}
 // have ended; CloseStatus then tells why.
 type CallSocket struct {
 	conn     *websocket.Conn
+	raw      *rawConn
 	log      *slog.Logger
 	redacted string
 
@@ -143,10 +145,12 @@ type CallSocket struct {
 	reason    string
 	err       error // nil for a normal end
 
-	rtt     atomic.Int64
-	pingMu  sync.Mutex
-	pending map[float64]time.Time
-	epoch   time.Time
+	rtt atomic.Int64
+	// writeFailed: a write failed; the connection is unusable.
+	writeFailed atomic.Bool
+	pingMu      sync.Mutex
+	pending     map[float64]time.Time
+	epoch       time.Time
 }
 
 type ctrlMsg struct {
@@ -190,7 +194,8 @@ func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, resp, err := websocket.Dial(ctx, full, &websocket.DialOptions{HTTPClient: opts.HTTPClient})
+	hc, raw := captureConn(opts.HTTPClient)
+	conn, resp, err := websocket.Dial(ctx, full, &websocket.DialOptions{HTTPClient: hc})
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -232,6 +237,7 @@ func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, e
 
 	s := &CallSocket{
 		conn:         conn,
+		raw:          raw,
 		log:          log,
 		redacted:     red,
 		writeTimeout: opts.WriteTimeout,
@@ -419,7 +425,9 @@ func (s *CallSocket) writer() {
 func (s *CallSocket) write(typ websocket.MessageType, data []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
 	defer cancel()
-	if err := s.conn.Write(ctx, typ, data); err != nil {
+	err := s.conn.Write(ctx, typ, data)
+	if err != nil {
+		s.writeFailed.Store(true)
 		select {
 		case <-s.closing:
 			return ErrSocketClosed
@@ -554,9 +562,29 @@ func (s *CallSocket) pong(ts float64) {
 func (s *CallSocket) RTT() time.Duration { return time.Duration(s.rtt.Load()) }
 
 // Close closes the socket with code 1000 (for the server this is the client
-// hanging up) and waits for the socket's goroutines to end. It returns nil
-// for a normal end. Safe to call more than once.
+// hanging up) and waits for the socket's goroutines to end. The close
+// handshake waits for the peer at most a second, then the connection is
+// dropped; after a failed write it is dropped at once. It returns nil for a normal end. Safe to call more than once.
 func (s *CallSocket) Close() error {
+	s.shutdown(false)
+	<-s.done
+	return s.Err()
+}
+
+// Abort drops the connection at once, without a close handshake (the server
+// ends the call as a hangup all the same), and waits for the socket's
+// goroutines to end. For quitting when every second counts.
+func (s *CallSocket) Abort() error {
+	s.shutdown(true)
+	<-s.done
+	return s.Err()
+}
+
+// closeGrace bounds the polite close handshake; after it the connection is
+// dropped.
+const closeGrace = time.Second
+
+func (s *CallSocket) shutdown(now bool) {
 	first := false
 	s.closeOnce.Do(func() {
 		first = true
@@ -567,12 +595,92 @@ func (s *CallSocket) Close() error {
 		s.mu.Unlock()
 		close(s.closing)
 	})
-	if first {
-		// The close handshake waits for the peer at most a few seconds.
-		s.conn.Close(websocket.StatusNormalClosure, "")
+	if !first {
+		return
 	}
-	<-s.done
-	return s.Err()
+	if now || s.writeFailed.Load() {
+		s.raw.close()
+		s.conn.CloseNow()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.conn.Close(websocket.StatusNormalClosure, "")
+	}()
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		// The peer does not answer the handshake: drop the connection,
+		// which ends the handshake at once.
+		s.raw.close()
+		<-done
+	}
+}
+
+// rawConn remembers the network connection a websocket was dialed on, so a
+// close can be forced when the peer stops answering.
+type rawConn struct {
+	mu sync.Mutex
+	c  net.Conn
+}
+
+func (r *rawConn) set(c net.Conn) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.c = c
+	r.mu.Unlock()
+}
+
+func (r *rawConn) close() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	c := r.c
+	r.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
+// captureConn returns an HTTP client for one websocket dial whose transport
+// records the connection it dials. A client with a transport other than
+// *http.Transport is used as is (no capture; Close may then wait for the
+// library's own timeouts).
+func captureConn(hc *http.Client) (*http.Client, *rawConn) {
+	var base *http.Transport
+	switch {
+	case hc == nil || hc.Transport == nil:
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	default:
+		t, ok := hc.Transport.(*http.Transport)
+		if !ok {
+			return hc, nil
+		}
+		base = t.Clone()
+	}
+	raw := &rawConn{}
+	dial := base.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err == nil {
+			raw.set(c)
+		}
+		return c, err
+	}
+	out := &http.Client{Transport: base}
+	if hc != nil {
+		out.Jar = hc.Jar
+	}
+	return out, raw
 }
 
 // Done is closed once the socket has ended and its goroutines are gone.

@@ -319,6 +319,27 @@ func TestCallSocketClientClose(t *testing.T) {
 	}
 }
 
+func TestCallSocketAbort(t *testing.T) {
+	serverEnd := make(chan int, 1)
+	joinURL := wsServer(t, func(c *websocket.Conn, r *http.Request) {
+		_, _, err := c.Read(r.Context())
+		serverEnd <- int(websocket.CloseStatus(err))
+	})
+	s, _, err := joinLogged(t, context.Background(), joinURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-serverEnd; code != -1 {
+		t.Errorf("server saw close code %d; Abort sends no close frame", code)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close after Abort: %v", err)
+	}
+}
+
 func TestCallSocketNextHonoursContext(t *testing.T) {
 	joinURL := wsServer(t, func(c *websocket.Conn, r *http.Request) {
 		c.Read(r.Context()) // wait for the client to go
@@ -415,4 +436,46 @@ func TestRedactURL(t *testing.T) {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestSendAudioNeverBlocks: against a server that stops reading, SendAudio
+// keeps returning quickly (dropping frames with ErrAudioBacklog once the
+// queue and the connection's buffers are full), and Close still ends
+// everything.
+func TestSendAudioNeverBlocks(t *testing.T) {
+	release := make(chan struct{})
+	joinURL := wsServer(t, func(c *websocket.Conn, r *http.Request) {
+		<-release // never read
+	})
+	defer close(release)
+	s, err := Join(context.Background(), joinURL, JoinOptions{AudioQueue: 2, AudioQueueWait: 10 * time.Millisecond, WriteTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 256<<10)
+	backlog := false
+	var slowest time.Duration
+	for i := 0; i < 400 && !backlog; i++ {
+		start := time.Now()
+		err := s.SendAudio(frame)
+		slowest = max(slowest, time.Since(start))
+		switch {
+		case errors.Is(err, ErrAudioBacklog):
+			backlog = true
+		case err != nil && !errors.Is(err, ErrSocketClosed):
+			t.Fatalf("frame %d: %v", i, err)
+		}
+	}
+	if !backlog {
+		t.Fatal("100 MB queued against a server that never reads, and no backlog was reported")
+	}
+	if slowest > 500*time.Millisecond {
+		t.Errorf("SendAudio blocked for %v", slowest)
+	}
+	start := time.Now()
+	s.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v with a stuck writer", d)
+	}
+	t.Logf("slowest SendAudio %v; Close with a stuck writer took %v", slowest, time.Since(start))
 }
