@@ -3,6 +3,8 @@ package calls
 import (
 	"testing"
 	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/ultravox"
 )
 
 func TestDeriveOverall(t *testing.T) {
@@ -66,5 +68,27 @@ func TestCostRounding(t *testing.T) {
 	}
 	if got := live.Remaining(joined.Add(200 * time.Second)); got != 40*time.Second {
 		t.Fatalf("remaining = %v", got)
+	}
+}
+
+func TestApplyTranscript(t *testing.T) {
+	str := func(s string) *string { return &s }
+	var lines []TranscriptLine
+	lines = applyTranscript(lines, ultravox.Transcript{Role: "agent", Delta: str("Hel"), Ordinal: 1})
+	lines = applyTranscript(lines, ultravox.Transcript{Role: "agent", Delta: str("lo "), Ordinal: 1})
+	lines = applyTranscript(lines, ultravox.Transcript{Role: "user", Text: str("hi"), Final: true, Ordinal: 2})
+	lines = applyTranscript(lines, ultravox.Transcript{Role: "agent", Delta: str("there"), Ordinal: 1})
+	if len(lines) != 2 || lines[0].Text != "Hello there" || lines[0].Final || lines[1].Text != "hi" || !lines[1].Final {
+		t.Fatalf("deltas: %+v", lines)
+	}
+	lines = applyTranscript(lines, ultravox.Transcript{Role: "agent", Text: str("Hello, there."), Final: true, Ordinal: 1})
+	if lines[0].Text != "Hello, there." || !lines[0].Final {
+		t.Fatalf("text must replace: %+v", lines[0])
+	}
+	for i := 3; i < 3+maxTranscriptLines+10; i++ {
+		lines = applyTranscript(lines, ultravox.Transcript{Role: "user", Text: str("x"), Ordinal: i})
+	}
+	if len(lines) != maxTranscriptLines || lines[len(lines)-1].Ordinal != maxTranscriptLines+12 {
+		t.Fatalf("bounded transcript: %d lines, last %+v", len(lines), lines[len(lines)-1])
 	}
 }

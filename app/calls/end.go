@@ -85,7 +85,10 @@ func (m *Manager) endFlow(oc *ourCall) {
 	ctx, cancel := context.WithDeadline(m.ctx, deadline)
 	defer cancel()
 	wasOpen := m.teardownMedia(oc, hangupMessage)
-	out, why := m.confirmEnd(ctx, oc, wasOpen)
+	m.mu.Lock()
+	socketEnded := wasOpen || oc.serverClosed
+	m.mu.Unlock()
+	out, why := m.confirmEnd(ctx, oc, socketEnded)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -161,7 +164,10 @@ func (m *Manager) teardownMedia(oc *ourCall, message string) (socketWasOpen bool
 	return true
 }
 
-// confirmEnd makes sure the server ends oc and says so.
+// confirmEnd makes sure the server ends oc and says so. socketEnded: our
+// call socket was open until just now (we closed it, or the server did), so
+// the server most likely ends or ended the call by itself; the REST hang_up
+// follows only if it still shows the call live after closeGrace.
 func (m *Manager) confirmEnd(ctx context.Context, oc *ourCall, socketWasOpen bool) (endOutcome, string) {
 	m.mu.Lock()
 	client := m.clientForLocked(oc)
@@ -241,6 +247,11 @@ func (m *Manager) confirmEnd(ctx context.Context, oc *ourCall, socketWasOpen boo
 			}
 			if c.Joined != nil && !needREST && time.Since(closedAt) > closeGrace {
 				needREST = true // the socket close did not end it: hang up over REST
+				m.mu.Lock()
+				if oc.serverClosed {
+					oc.lostConnection = true // our socket dropped, the call billed on
+				}
+				m.mu.Unlock()
 			}
 			why = "Ultravox still shows the call as live"
 		case ultravox.IsNotFound(err):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -332,7 +333,11 @@ func (e *env) waitSnap(what string, timeout time.Duration, cond func(Snapshot) b
 func briefCalls(cs []CallView) []string {
 	var out []string
 	for _, c := range cs {
-		out = append(out, shortID(c.ID)+":"+c.State.String()+":"+c.Note)
+		b := shortID(c.ID) + ":" + c.State.String() + ":" + c.Note + ":agent=" + c.AgentState
+		for _, l := range c.Transcript {
+			b += fmt.Sprintf(" [%d %s %q final=%v]", l.Ordinal, l.Role, l.Text, l.Final)
+		}
+		out = append(out, b)
 	}
 	return out
 }
@@ -346,7 +351,7 @@ func (e *env) startBilling() CallView {
 	if err != nil {
 		e.t.Fatalf("Start: %v", err)
 	}
-	if v.ID == "" || v.State != CallJoining {
+	if v.ID == "" || (v.State != CallJoining && v.State != CallBilling) {
 		e.t.Fatalf("Start returned %+v", v)
 	}
 	e.waitSnap("call billing", 10*time.Second, func(s Snapshot) bool {

@@ -412,9 +412,6 @@ func roundCents(x float64) float64 {
 // publishLocked sends the current snapshot to subscribers when anything
 // but its timestamp changed.
 func (m *Manager) publishLocked() {
-	if m.closed && m.hub.closed {
-		return
-	}
 	snap := m.snapshotLocked()
 	cmp := snap
 	cmp.Taken = time.Time{}

@@ -29,10 +29,20 @@ func TestAudioTranscriptAndBargeIn(t *testing.T) {
 		t.Fatalf("audio session %+v", sess)
 	}
 	waitFor(t, "agent audio played", 5*time.Second, func() bool { return sess.played.Load() > 0 })
-	e.waitSnap("agent speaking with a partial transcript", 5*time.Second, func(s Snapshot) bool {
-		return len(s.Ours) == 1 && s.Ours[0].AgentState == "speaking" && transcriptHas(s, "agent", "Hello", false)
+	e.waitSnap("greeting transcribed", 10*time.Second, func(s Snapshot) bool {
+		return len(s.Ours) == 1 && len(s.Ours[0].Transcript) > 0 && s.Ours[0].Transcript[0].Role == "agent" &&
+			s.Ours[0].Transcript[0].Final && s.Ours[0].Transcript[0].Text != ""
 	})
-	// Talk over the greeting: the server clears our playback.
+	// A long typed message gets a long spoken answer; talk over it and the
+	// server clears our playback (barge-in).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.m.SendText(ctx, v.ID, strings.Repeat("please repeat this rather long sentence back to me ", 4)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitSnap("agent speaking its answer", 10*time.Second, func(s Snapshot) bool {
+		return s.Ours[0].AgentState == "speaking" && transcriptHas(s, "agent", "You wrote", false) && !transcriptHas(s, "agent", "You wrote", true)
+	})
 	audio.talking.Store(true)
 	waitFor(t, "playback cleared on barge-in", 5*time.Second, func() bool { return sess.clears.Load() > 0 })
 	time.Sleep(time.Second)
@@ -79,8 +89,6 @@ func TestAudioTranscriptAndBargeIn(t *testing.T) {
 		t.Fatal("muting an unknown call succeeded")
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	if err := e.m.SendText(ctx, v.ID, "hello from a test"); err != nil {
 		t.Fatal(err)
 	}
