@@ -14,6 +14,7 @@ import (
 )
 
 func TestAccountAndAgents(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t)
 	a := newAPI(t, sim)
 	var acct simulator.Account
@@ -60,6 +61,7 @@ func TestAccountAndAgents(t *testing.T) {
 }
 
 func TestDefaultsFollowTheAPI(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t)
 	a := newAPI(t, sim)
 	c := a.createCall("", map[string]any{})
@@ -72,6 +74,7 @@ func TestDefaultsFollowTheAPI(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	sim := simulator.New(simulator.DefaultOptions()) // no contract validator: these requests break the schema on purpose
 	if err := sim.Start(); err != nil {
 		t.Fatal(err)
@@ -96,6 +99,7 @@ func TestValidation(t *testing.T) {
 		{"temperature", map[string]any{"temperature": 3}, "temperature", "between 0 and 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			a := newAPI(t, sim)
 			status, hdr, raw := a.do("POST", "/api/calls", tc.body)
 			if status != 400 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
 				t.Fatalf("status %d (%s), want 400 JSON; body %s", status, hdr.Get("Content-Type"), raw)
@@ -130,6 +134,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestErrorsAndAuth(t *testing.T) {
+	t.Parallel()
 	sim := simulator.New(simulator.DefaultOptions())
 	if err := sim.Start(); err != nil {
 		t.Fatal(err)
@@ -173,6 +178,7 @@ func TestErrorsAndAuth(t *testing.T) {
 }
 
 func TestConcurrencyCap(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, quiet, func(o *simulator.Options) {
 		o.MaxConcurrent = 2
 		o.RetryAfter = 3 * time.Second
@@ -201,6 +207,7 @@ func TestConcurrencyCap(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	clock := simulator.NewFakeClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	sim := simtest.New(t, quiet, func(o *simulator.Options) { o.Clock = clock; o.MaxConcurrent = -1 })
 	a := newAPI(t, sim)
@@ -293,6 +300,7 @@ func callIDs(cs []simulator.Call) []string {
 }
 
 func TestTombstones(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, quiet)
 	a := newAPI(t, sim)
 	c := a.createCall("", map[string]any{"maxDuration": "60s"})
@@ -334,6 +342,7 @@ func TestTombstones(t *testing.T) {
 }
 
 func TestCallsElsewhere(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, quiet)
 	a := newAPI(t, sim)
 	id, err := sim.StartCallElsewhere(sim.Agents()[0].AgentID, true, 90*time.Second)
@@ -370,6 +379,7 @@ func TestCallsElsewhere(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, quiet)
 	a := newAPI(t, sim)
 
@@ -471,6 +481,7 @@ func TestFaults(t *testing.T) {
 // Close ends a request held by SetUnresponsive and leaves nothing behind
 // (goleak checks in TestMain).
 func TestCloseWhileUnresponsive(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, quiet)
 	sim.SetUnresponsive(true)
 	done := make(chan error, 1)
@@ -493,6 +504,7 @@ func TestCloseWhileUnresponsive(t *testing.T) {
 }
 
 func TestBillingUsage(t *testing.T) {
+	t.Parallel()
 	clock := simulator.NewFakeClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	sim := simtest.New(t, quiet, func(o *simulator.Options) { o.Clock = clock; o.FreeTime = -1; o.SettleDelay = -1 })
 	a := newAPI(t, sim)

@@ -17,6 +17,7 @@ const rate = 16000
 // TestConversation joins a call, hears the greeting, talks, is answered with
 // what the agent heard, pings, and hangs up over the socket.
 func TestConversation(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t)
 	a := newAPI(t, sim)
 	agent := sim.Agents()[0]
@@ -78,6 +79,7 @@ func agentFinal(f wsFrame) bool {
 // TestBargeIn: talking over the greeting clears the client's playback and
 // stops the agent; it answers once the user is quiet.
 func TestBargeIn(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t)
 	a := newAPI(t, sim)
 	c := a.createCall(sim.Agents()[0].AgentID, map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -117,6 +119,7 @@ func TestBargeIn(t *testing.T) {
 // TestPacedSpeechWithNoise: real-time 20 ms frames with a noise floor, and a
 // user who stops sending audio mid-word.
 func TestPacedSpeechWithNoise(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, quiet)
 	a := newAPI(t, sim)
 	c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -150,6 +153,7 @@ func TestPacedSpeechWithNoise(t *testing.T) {
 // TestAgentAudioIsPaced: the greeting arrives at the output rate, in 20-60 ms
 // chunks, at about one second of audio per second.
 func TestAgentAudioIsPaced(t *testing.T) {
+	t.Parallel()
 	const out = 24000
 	sim := simtest.New(t)
 	a := newAPI(t, sim)
@@ -189,6 +193,7 @@ func TestAgentAudioIsPaced(t *testing.T) {
 }
 
 func TestTextMessages(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, quiet)
 	a := newAPI(t, sim)
 	c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})

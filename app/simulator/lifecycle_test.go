@@ -27,7 +27,9 @@ func endReason(c simulator.Call) string {
 }
 
 func TestEndReasons(t *testing.T) {
+	t.Parallel()
 	t.Run("unjoined", func(t *testing.T) {
+		t.Parallel()
 		sim := simtest.New(t, quiet, func(o *simulator.Options) { o.SettleDelay = -1 })
 		a := newAPI(t, sim)
 		c := a.createCall("", map[string]any{"joinTimeout": "0.3s", "maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -47,6 +49,7 @@ func TestEndReasons(t *testing.T) {
 		}
 	})
 	t.Run("hangup: client closes its socket", func(t *testing.T) {
+		t.Parallel()
 		sim := simtest.New(t, quiet)
 		a := newAPI(t, sim)
 		c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -59,6 +62,7 @@ func TestEndReasons(t *testing.T) {
 		}
 	})
 	t.Run("agent_hangup: REST hang_up", func(t *testing.T) {
+		t.Parallel()
 		sim := simtest.New(t, quiet)
 		a := newAPI(t, sim)
 		c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -79,6 +83,7 @@ func TestEndReasons(t *testing.T) {
 		}
 	})
 	t.Run("configurable hang_up reason", func(t *testing.T) {
+		t.Parallel()
 		sim := simtest.New(t, quiet, func(o *simulator.Options) { o.HangupReason = simulator.EndHangup })
 		a := newAPI(t, sim)
 		c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -94,6 +99,7 @@ func TestEndReasons(t *testing.T) {
 		}
 	})
 	t.Run("timeout: speaks timeExceededMessage then ends", func(t *testing.T) {
+		t.Parallel()
 		sim := simtest.New(t, quiet)
 		a := newAPI(t, sim)
 		c := a.createCall("", map[string]any{"maxDuration": "1s", "timeExceededMessage": "Time is up.", "medium": wsMedium(rate, nil)})
@@ -121,6 +127,7 @@ func TestEndReasons(t *testing.T) {
 		}
 	})
 	t.Run("connection_error: no audio for mediaIdleTimeout", func(t *testing.T) {
+		t.Parallel()
 		sim := simtest.New(t, quiet, func(o *simulator.Options) { o.MediaIdleFloor = -1 })
 		a := newAPI(t, sim)
 		c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, map[string]any{"mediaIdleTimeout": "0.5s"})})
@@ -141,6 +148,7 @@ func TestEndReasons(t *testing.T) {
 		}
 	})
 	t.Run("mediaIdleTimeout below the floor is raised", func(t *testing.T) {
+		t.Parallel()
 		clock := simulator.NewFakeClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 		sim := simtest.New(t, quiet, func(o *simulator.Options) { o.Clock = clock })
 		a := newAPI(t, sim)
@@ -157,6 +165,7 @@ func TestEndReasons(t *testing.T) {
 		}
 	})
 	t.Run("system_error via ForceEnd closes with 1011", func(t *testing.T) {
+		t.Parallel()
 		sim := simtest.New(t, quiet)
 		a := newAPI(t, sim)
 		c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -176,6 +185,7 @@ func TestEndReasons(t *testing.T) {
 		}
 	})
 	t.Run("dropped sockets end calls", func(t *testing.T) {
+		t.Parallel()
 		sim := simtest.New(t, quiet)
 		a := newAPI(t, sim)
 		c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -192,6 +202,7 @@ func TestEndReasons(t *testing.T) {
 }
 
 func TestOneJoinerPerCall(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, quiet)
 	a := newAPI(t, sim)
 	c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
@@ -218,6 +229,7 @@ func TestOneJoinerPerCall(t *testing.T) {
 
 // TestBillingRounding uses a fake clock: 37 s joined is billed as 42 s.
 func TestBillingRounding(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		free     time.Duration
@@ -233,6 +245,7 @@ func TestBillingRounding(t *testing.T) {
 		{"a moment", -1, 100 * time.Millisecond, "6s", simulator.BillingBilled, "0s", "0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			clock := simulator.NewFakeClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 			sim := simtest.New(t, quiet, func(o *simulator.Options) {
 				o.Clock = clock
@@ -273,6 +286,7 @@ func TestBillingRounding(t *testing.T) {
 // TestFreeTimeReservation: each call reserves its maxDuration of free time
 // at create and gives back what it did not use.
 func TestFreeTimeReservation(t *testing.T) {
+	t.Parallel()
 	clock := simulator.NewFakeClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	sim := simtest.New(t, quiet, func(o *simulator.Options) {
 		o.Clock = clock

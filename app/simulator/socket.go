@@ -72,21 +72,27 @@ type session struct {
 	loopDone  chan struct{}
 }
 
-// post hands ev to the agent; dropped once the call is closing.
-func (x *session) post(ev sessEvent) {
+// post hands ev to the agent; false when the agent is gone (the call is
+// closing).
+func (x *session) post(ev sessEvent) bool {
 	if x.closing.Load() {
-		return
+		return false
 	}
 	select {
 	case x.events <- ev:
+		return true
 	case <-x.ctx.Done():
 	case <-x.loopDone:
 	}
+	return false
 }
 
-// timeExceeded tells the agent to say msg and then end the call (timeout).
+// timeExceeded tells the agent to say msg and then end the call (timeout);
+// without an agent to say it, the call ends at once.
 func (x *session) timeExceeded(msg string) {
-	x.post(sessEvent{kind: evTimeExceeded, text: msg})
+	if !x.post(sessEvent{kind: evTimeExceeded, text: msg}) {
+		x.s.endCall(x.callID, EndTimeout)
+	}
 }
 
 // closeWith closes the socket with a close frame, without blocking the
@@ -113,7 +119,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	defer s.wg.Done()
 	if s.isClosed() || !s.holdIfUnresponsive(r) {
-		return
+		panic(http.ErrAbortHandler) // nobody to answer: drop the connection
 	}
 	token := r.PathValue("token")
 	s.mu.Lock()
