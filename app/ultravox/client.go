@@ -494,7 +494,7 @@ func (c *Client) transportError(r request, parent, attempt context.Context, err 
 	if errors.As(err, &ne) && ne.Timeout() {
 		return &Error{Op: r.op, Method: r.method, Path: r.path, Kind: KindTimeout, Err: err}
 	}
-	return &Error{Op: r.op, Method: r.method, Path: r.path, Kind: KindNetwork, Err: errors.New(c.scrub(err.Error()))}
+	return &Error{Op: r.op, Method: r.method, Path: r.path, Kind: KindNetwork, Err: err}
 }
 
 // shortID shortens an id for an operation name: "1a2b3c4d…".

@@ -1,6 +1,7 @@
 package ultravox
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,18 +87,19 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.summary())
+	if e.Err != nil && (e.Kind == KindNetwork || e.Kind == KindTimeout || e.Kind == KindMalformed || e.Kind == KindCanceled || e.Kind == KindInvalid) {
+		redundant := e.Message != "" && errors.Is(e.Err, context.DeadlineExceeded)
+		if m := e.Err.Error(); m != "" && m != e.Message && !redundant {
+			b.WriteString(": ")
+			b.WriteString(m)
+		}
+	}
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter.Round(time.Millisecond))
-	}
-	if e.Err != nil && (e.Kind == KindNetwork || e.Kind == KindTimeout || e.Kind == KindMalformed || e.Kind == KindCanceled || e.Kind == KindInvalid) {
-		if m := e.Err.Error(); m != "" && m != e.Message {
-			b.WriteString(": ")
-			b.WriteString(m)
-		}
 	}
 	return b.String()
 }
