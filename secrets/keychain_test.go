@@ -1,3 +1,5 @@
+//go:build linux
+
 package secrets
 
 // Real keychain tests: a real gnome-keyring (or none, or a locked one, or no

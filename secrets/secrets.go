@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -150,8 +151,10 @@ func (goKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
 func (goKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
 func (goKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
 
-// Store reads and writes the API key. The zero value is not usable: use New.
+// Store reads and writes the API key. Use New; a zero Store works too, with
+// the defaults.
 type Store struct {
+	once    sync.Once
 	timeout time.Duration
 	kc      backend
 	getenv  func(string) string
@@ -178,23 +181,38 @@ func WithTimeout(d time.Duration) Option {
 
 // New returns a Store on the OS keychain.
 func New(opts ...Option) *Store {
-	s := &Store{
-		timeout:  DefaultTimeout,
-		kc:       goKeyring{},
-		getenv:   os.Getenv,
-		precheck: sessionBusPrecheck,
-		slot:     make(chan struct{}, 1),
-	}
+	s := &Store{}
 	for _, o := range opts {
 		o(s)
 	}
+	s.init()
 	return s
+}
+
+// init fills in what is unset (once).
+func (s *Store) init() {
+	s.once.Do(func() {
+		if s.timeout <= 0 {
+			s.timeout = DefaultTimeout
+		}
+		if s.kc == nil {
+			s.kc = goKeyring{}
+		}
+		if s.getenv == nil {
+			s.getenv = os.Getenv
+		}
+		if s.precheck == nil {
+			s.precheck = sessionBusPrecheck
+		}
+		s.slot = make(chan struct{}, 1)
+	})
 }
 
 // Get returns the key from ULTRAVOX_API_KEY when that is set (SourceEnv),
 // else from the keychain (SourceKeychain). With no key anywhere it returns
 // an error matching ErrNotFound.
 func (s *Store) Get(ctx context.Context) (key string, src Source, err error) {
+	s.init()
 	if v := s.getenv(EnvKey); v != "" {
 		if err := Validate(v); err != nil {
 			return "", SourceNone, &Error{Op: "read", Kind: KindInvalidKey,
@@ -220,11 +238,15 @@ func (s *Store) Get(ctx context.Context) (key string, src Source, err error) {
 
 // EnvOverride reports whether ULTRAVOX_API_KEY is set, so that a key stored
 // with Set would not be the one Get returns.
-func (s *Store) EnvOverride() bool { return s.getenv(EnvKey) != "" }
+func (s *Store) EnvOverride() bool {
+	s.init()
+	return s.getenv(EnvKey) != ""
+}
 
 // Set validates key (see Validate) and stores it in the keychain, replacing
 // any stored key. It never writes the key anywhere else.
 func (s *Store) Set(ctx context.Context, key string) error {
+	s.init()
 	if err := Validate(key); err != nil {
 		return err
 	}
@@ -234,6 +256,7 @@ func (s *Store) Set(ctx context.Context, key string) error {
 // Delete removes the stored key. It returns an error matching ErrNotFound
 // when none was stored.
 func (s *Store) Delete(ctx context.Context) error {
+	s.init()
 	return s.do(ctx, "remove", "", func() error { return s.kc.Delete(Service, User) })
 }
 

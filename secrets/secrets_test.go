@@ -131,10 +131,11 @@ func (f *fakeKeychain) Delete(s, u string) error {
 
 func newFakeStore(env map[string]string, opts ...Option) (*Store, *fakeKeychain) {
 	f := &fakeKeychain{val: map[string]string{}}
-	s := New(opts...)
-	s.kc = f
-	s.getenv = func(k string) string { return env[k] }
-	s.precheck = func() error { return nil }
+	s := &Store{kc: f, getenv: func(k string) string { return env[k] }, precheck: func() error { return nil }}
+	for _, o := range opts {
+		o(s)
+	}
+	s.init()
 	return s, f
 }
 
@@ -221,6 +222,15 @@ func TestStoreTimesOutAndRunsOneAtATime(t *testing.T) {
 			t.Fatalf("Set after the keychain recovered = %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestZeroStoreUsesDefaults(t *testing.T) {
+	var s Store
+	t.Setenv(EnvKey, "zero.value-key")
+	k, src, err := s.Get(context.Background())
+	if err != nil || k != "zero.value-key" || src != SourceEnv || s.timeout != DefaultTimeout {
+		t.Fatalf("zero Store: %q %v %v (timeout %s)", k, src, err, s.timeout)
 	}
 }
 

@@ -136,17 +136,17 @@ func (p *proc) describe() string {
 func (p *proc) stop() {
 	p.stopOnce.Do(func() {
 		pgid := p.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		_ = signalGroup(p.cmd.Process, syscall.SIGTERM)
 		select {
 		case <-p.done:
 		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			_ = signalGroup(p.cmd.Process, syscall.SIGKILL)
 			<-p.done
 		}
 		// Children the leader left behind in its group (the group id cannot
 		// be reused while any member is alive).
-		if syscall.Kill(-pgid, 0) == nil {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		if groupAlive(pgid) {
+			_ = signalGroup(p.cmd.Process, syscall.SIGKILL)
 		}
 	})
 }
