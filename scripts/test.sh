@@ -103,6 +103,10 @@ if [[ $mode == bench ]]; then
 	exit "$rc"
 fi
 
+# gofmt and vet failures are reported, then the tests still run, so one run
+# shows everything; any failure makes the exit status non-zero.
+problems=()
+
 echo "== gofmt -l"
 mapfile -t gofiles < <(git ls-files -co --exclude-standard -- '*.go' | grep -v '/testdata/' || true)
 unformatted=""
@@ -112,11 +116,13 @@ fi
 if [[ -n $unformatted ]]; then
 	echo "test.sh: these files need gofmt -w:" >&2
 	echo "$unformatted" >&2
-	exit 1
+	problems+=("gofmt")
 fi
 
 echo "== go vet ${pkgs[*]}"
-go vet "${pkgs[@]}"
+if ! go vet "${pkgs[@]}"; then
+	problems+=("go vet")
+fi
 
 echo "== go test -race -count=1 -p 2 -timeout 15m ${pkgs[*]}"
 start=$(date +%s)
@@ -134,6 +140,10 @@ for p in "${failed[@]}"; do
 	echo "   FAIL $p"
 done
 if ((rc != 0)); then
-	echo "test.sh: go test failed (exit $rc)" >&2
-	exit "$rc"
+	problems+=("go test (exit $rc)")
 fi
+if ((${#problems[@]})); then
+	echo "test.sh: FAILED: $(IFS=,; echo "${problems[*]}" | sed 's/,/, /g')" >&2
+	exit 1
+fi
+echo "test.sh: all passed"
