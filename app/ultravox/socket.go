@@ -161,7 +161,8 @@ type ctrlMsg struct {
 // Join opens the call socket for joinURL, adding apiVersion=1 and
 // clientVersion=ultravox-tray_<version>. The joinUrl is a credential: errors
 // and logs carry only RedactURL(joinURL). Plain ws:// is refused except for
-// loopback hosts.
+// loopback hosts. ctx bounds only the handshake: the socket lives until
+// Close, Abort or the server ends it.
 func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, error) {
 	red := RedactURL(joinURL)
 	fail := func(kind ErrorKind, status int, msg string, err error) *Error {

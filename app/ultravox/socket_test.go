@@ -479,3 +479,38 @@ func TestSendAudioNeverBlocks(t *testing.T) {
 	}
 	t.Logf("slowest SendAudio %v; Close with a stuck writer took %v", slowest, time.Since(start))
 }
+
+// TestJoinContextOnlyBoundsTheHandshake: a call lasts far longer than the
+// context used to join it.
+func TestJoinContextOnlyBoundsTheHandshake(t *testing.T) {
+	joinURL := wsServer(t, func(c *websocket.Conn, r *http.Request) {
+		for {
+			_, data, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			json.Unmarshal(data, &m)
+			b, _ := json.Marshal(map[string]any{"type": "pong", "timestamp": m["timestamp"]})
+			c.Write(r.Context(), websocket.MessageText, b)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s, _, err := joinLogged(t, ctx, joinURL)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	time.Sleep(50 * time.Millisecond)
+	if err := s.Ping(); err != nil {
+		t.Fatalf("ping after the join context ended: %v", err)
+	}
+	next, cancelNext := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelNext()
+	if it, err := s.Next(next); err != nil {
+		t.Fatalf("socket died with its join context: %v", err)
+	} else if _, ok := it.(Pong); !ok {
+		t.Fatalf("got %#v", it)
+	}
+}
