@@ -149,7 +149,7 @@ func (s *Server) record(rec Request) {
 func (s *Server) operation(f apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		rec := Request{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), Body: body}
+		rec := Request{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), Body: body, UserAgent: r.UserAgent()}
 		if err != nil {
 			rec.Status = http.StatusBadRequest
 			s.record(rec)

@@ -259,3 +259,27 @@ func rmsOf(pcm []byte) float64 {
 	}
 	return math.Sqrt(sum / float64(n))
 }
+
+// TestAgentHangsUp: "bye" makes the agent say goodbye and end the call
+// itself (agent_hangup, close 1000).
+func TestAgentHangsUp(t *testing.T) {
+	t.Parallel()
+	sim := simtest.New(t, quiet)
+	a := newAPI(t, sim)
+	c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
+	w := dial(t, *c.JoinURL)
+	w.next("call_started", 2*time.Second)
+	w.sendJSON(map[string]any{"type": "user_text_message", "text": "Bye!"})
+	if said, ok := w.until(5*time.Second, agentFinal); !ok || said.msg["text"] != "Goodbye!" {
+		t.Fatalf("agent said %v", said.msg)
+	}
+	if code := w.closeStatus(5 * time.Second); code != websocket.StatusNormalClosure {
+		t.Fatalf("close code %d", code)
+	}
+	if got := a.waitCall(c.CallID, "ended", ended); endReason(got) != simulator.EndAgentHangup {
+		t.Fatalf("endReason %q, want agent_hangup", endReason(got))
+	}
+	if reqs := sim.Requests(); len(reqs) == 0 || !strings.HasPrefix(reqs[0].UserAgent, "Go-http-client") {
+		t.Fatalf("recorded user agent %q", reqs[0].UserAgent)
+	}
+}

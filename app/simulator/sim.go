@@ -489,7 +489,10 @@ type Request struct {
 	Path   string
 	Query  url.Values
 	Body   []byte
-	Status int // 0 when the connection was cut without an answer
+	// UserAgent is the User-Agent header (the API key header is never
+	// recorded).
+	UserAgent string
+	Status    int // 0 when the connection was cut without an answer
 }
 
 // Requests returns every REST request so far, oldest first.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -512,9 +513,18 @@ func (a *agent) userText(text string, at time.Time) {
 		a.cur, a.queue = nil, nil
 	}
 	a.setState("thinking")
+	if goodbye.MatchString(text) {
+		// The agent's hang-up tool: it says goodbye and ends the call.
+		a.reply = ""
+		a.say("Goodbye!", false, EndAgentHangup)
+		return
+	}
 	a.reply = fmt.Sprintf("You wrote: %q.", text)
 	a.replyAt = time.Now().Add(thinkTime)
 }
+
+// goodbye is a text message after which the agent hangs up by itself.
+var goodbye = regexp.MustCompile(`(?i)^\W*(good)?bye\W*$`)
 
 // client handles a data message from the socket. It reports whether the
 // call ended.
