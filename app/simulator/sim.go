@@ -1,10 +1,3 @@
-// Package simulator is an in-process Ultravox service: the REST operations
-// Ultravox Tray uses (under /api/), the call lifecycle and billing rules from
-// the API notes, and a talking agent over the serverWebSocket medium. Tests
-// drive it through its Go controls; cmd/ultravox-sim runs it alone.
-//
-// It follows the published schema (app/ultravox/testdata/openapi.yaml); the
-// contract package validates its traffic against that schema.
 package simulator
 
 import (

@@ -1,0 +1,67 @@
+// Package simulator is an in-process Ultravox service: the REST operations
+// Ultravox Tray uses (under /api/), the call lifecycle and billing rules of
+// ../shared/ultravox-api-notes.md, and a talking agent over the
+// serverWebSocket medium. Tests drive it through its Go controls (usually
+// via simtest.New, which validates all traffic against the schema);
+// cmd/ultravox-sim runs it alone; the tray's demo mode embeds it.
+//
+// # What it models
+//
+//   - Operations: GET /api/accounts/me, GET /api/accounts/me/billing/usage,
+//     GET /api/agents (search, sort, paging), GET /api/agents/{id},
+//     POST and GET /api/agents/{id}/calls, POST and GET /api/calls,
+//     GET and DELETE /api/calls/{id}, POST /api/calls/{id}/send_data_message
+//     (hang_up, user_text_message, forced_agent_message),
+//     GET /api/calls/{id}/messages, GET /api/deleted_calls[/{id}].
+//   - X-API-Key auth; Django-REST-style errors: {"detail": ...} for
+//     401/404/422/429/5xx, {"field": ["message"]} for 400.
+//   - Cursor pagination with full-URL next/previous and total; positions,
+//     not offsets, so a page boundary survives inserts. sort=created or
+//     -created (default), fromDate/toDate, metadata.<key>=<value>, agentIds.
+//   - Lifecycle: created -> joined (exactly one websocket joiner) -> ended.
+//     joinTimeout -> unjoined; maxDuration -> the agent speaks
+//     timeExceededMessage, then timeout; client closes or drops its socket ->
+//     hangup; REST or socket hang_up -> agent_hangup (configurable); no
+//     audio for mediaIdleTimeout (at least 10 s, configurable) ->
+//     connection_error; ForceEnd for any reason. hang_up on an unjoined or
+//     ended call -> 422 "Call is not active". The REST hang_up answers 204
+//     before the call has ended. DELETE of a live call -> 422; of an ended
+//     one -> 204 and a tombstone.
+//   - Money: billedDuration = joined..ended rounded up to 6 s; billingStatus
+//     PENDING until SettleDelay after the end, then BILLED, FREE_MINUTES
+//     (covered by the free time the call reserved), FREE_ZERO_EFFECTIVE_
+//     DURATION (never joined) or FREE_SYSTEM_ERROR. Each call reserves
+//     min(maxDuration, free time left) at create and returns the unused part
+//     at its end; activeCalls; a concurrency cap (unjoined calls count) with
+//     429 and Retry-After. Billing usage per UTC day of BILLED minutes.
+//   - The socket: binary s16le mono PCM at inputSampleRate in and
+//     outputSampleRate out; JSON text messages call_started, state,
+//     transcript (deltas then a final text per ordinal), playback_clear_buffer,
+//     pong, debug. The agent greets (speech-like audio: a voiced 120-160 Hz
+//     source with harmonics under a 4 Hz syllable envelope, paced in real
+//     time in 40-60 ms chunks), detects user speech by energy, answers after
+//     600 ms of quiet with what it heard ("I heard you speak for 1.4
+//     seconds."), clears the client's buffer and stops when talked over,
+//     answers text messages, switches to text output on set_output_medium,
+//     and hangs up by itself after a "bye". The server closes with 1000 for
+//     normal ends, 4000 for connection_error and 1011 for system_error.
+//   - Test controls: seeded agents and account, StartCallElsewhere and
+//     JoinElsewhere, ForceEnd, FailNext, FailNextAfterHandling, CutNext,
+//     Malformed, SetLatency, DropSockets, SetUnauthorized, SetUnresponsive,
+//     SetHangupReason, a FakeClock; recording of every request and of each
+//     call's audio both ways with arrival times, and its transcript.
+//
+// # What it leaves out
+//
+//   - Speech: the agent recognises no words and says synthetic, unintelligible
+//     "speech"; no LLM, tools, client_tool_invocation, inactivityMessages,
+//     call stages, recordings, summaries beyond one fixed sentence.
+//   - Media other than serverWebSocket: WebRTC (LiveKit room_info), telephony
+//     and SIP calls can be created but not joined here.
+//   - Agent, tool, voice, corpus, webhook, API-key and telephony management;
+//     request rate limits other than the concurrency cap; call throttles;
+//     priorCallId; retention policies; REFUNDED billing.
+//   - Exact server texts and timings where the docs are silent (error
+//     wording, settle delay, close reasons): those are configurable or
+//     plausible guesses, listed as (unsure) in the API notes.
+package simulator
