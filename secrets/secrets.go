@@ -70,6 +70,9 @@ const (
 	KindInvalidKey      // the key has the wrong shape (Set, or ULTRAVOX_API_KEY)
 )
 
+// busy marks a timeout spent waiting for an earlier operation to finish.
+const busy = "busy"
+
 // Sentinels for errors.Is: errors.Is(err, secrets.ErrLocked) and so on.
 var (
 	ErrNotFound   = &Error{Kind: KindNotFound}
@@ -119,8 +122,17 @@ func (e *Error) Error() string {
 			"(DBUS_SESSION_BUS_ADDRESS is unset or its bus is gone). Run the app inside your desktop session, " +
 			"or start one with dbus-run-session; " + EnvKey + " can supply the key without a keychain"
 	case KindTimeout:
-		return what + ": the keychain did not answer in time; a locked keyring may be waiting for its unlock " +
+		if e.Detail == busy {
+			return what + ": the keychain is still busy with an earlier request, probably an unlock prompt " +
+				"waiting for an answer; nothing was done. Unlock the keyring and try again"
+		}
+		msg := what + ": the keychain did not answer in time; a locked keyring may be waiting for its unlock " +
 			"prompt. Unlock it and try again"
+		if e.Op == "store" || e.Op == "remove" {
+			// go-keyring cannot be cancelled: the request is still pending.
+			msg += " (the request is still pending: if you answer the prompt now it may still complete, so check before repeating it)"
+		}
+		return msg
 	case KindInvalidKey:
 		return e.Detail
 	}
@@ -272,7 +284,7 @@ func (s *Store) do(ctx context.Context, opName, secret string, op func() error) 
 	select {
 	case s.slot <- struct{}{}:
 	case <-timer.C:
-		return &Error{Op: opName, Kind: KindTimeout}
+		return &Error{Op: opName, Kind: KindTimeout, Detail: busy}
 	case <-ctx.Done():
 		return &Error{Op: opName, Kind: KindOther, Detail: "cancelled", Err: ctx.Err()}
 	}

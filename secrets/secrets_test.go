@@ -197,7 +197,8 @@ func TestStoreTimesOutAndRunsOneAtATime(t *testing.T) {
 		t.Fatalf("timeout took %s", d)
 	}
 	// The first call is still stuck: a second one must not pile onto it.
-	if err := s.Set(ctx, testKey); !errors.Is(err, ErrTimeout) {
+	if err := s.Set(ctx, testKey); !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "still busy with an earlier request") ||
+		!strings.Contains(err.Error(), "nothing was done") {
 		t.Fatalf("Set while stuck = %v", err)
 	}
 	f.mu.Lock()
@@ -220,6 +221,30 @@ func TestStoreTimesOutAndRunsOneAtATime(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("Set after the keychain recovered = %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestStoreTimeoutOfAStoreSaysItIsPending(t *testing.T) {
+	s, f := newFakeStore(nil, WithTimeout(50*time.Millisecond))
+	f.block = make(chan struct{})
+	err := s.Set(context.Background(), testKey)
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "still pending") || strings.Contains(err.Error(), testKey) {
+		t.Fatalf("Set on a stuck keychain = %v", err)
+	}
+	close(f.block)
+	// The pending store completes once the keychain answers.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		f.mu.Lock()
+		v := f.val[Service+"/"+User]
+		f.mu.Unlock()
+		if v == testKey {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pending store never completed")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
