@@ -28,14 +28,10 @@ func TestAccountAndAgents(t *testing.T) {
 	if agents.Total != 2 || len(agents.Results) != 2 || agents.Next != nil || agents.Previous != nil {
 		t.Fatalf("agents page = %+v", agents)
 	}
-	var support *simulator.Agent
-	for i := range agents.Results {
-		if agents.Results[i].Name == "Support agent" {
-			support = &agents.Results[i]
-		}
-	}
-	if support == nil {
-		t.Fatalf("no \"Support agent\" in %+v", agents.Results)
+	// Listed newest first, which is the seed order: the default agent first.
+	support := &agents.Results[0]
+	if support.Name != "Support agent" || agents.Results[1].Name != "Sales agent" {
+		t.Fatalf("agents = %+v, want Support agent then Sales agent", agents.Results)
 	}
 	var one simulator.Agent
 	a.json("GET", "/api/agents/"+support.AgentID, nil, 200, &one)

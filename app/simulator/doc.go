@@ -39,7 +39,7 @@
 //     transcript (deltas then a final text per ordinal), playback_clear_buffer,
 //     pong, debug. The agent greets (speech-like audio: a voiced 120-160 Hz
 //     source with harmonics under a 4 Hz syllable envelope, paced in real
-//     time in 40-60 ms chunks), detects user speech by energy, answers after
+//     time in 20-60 ms chunks), detects user speech by energy, answers after
 //     600 ms of quiet with what it heard ("I heard you speak for 1.4
 //     seconds."), clears the client's buffer and stops when talked over,
 //     answers text messages, switches to text output on set_output_medium,

@@ -257,7 +257,7 @@ func New(opts Options) *Server {
 			AgentID:             id,
 			PublishedRevisionID: &rev,
 			Name:                a.Name,
-			Created:             now.Add(time.Duration(i-len(opts.Agents)) * time.Hour),
+			Created:             now.Add(-time.Duration(i+1) * time.Hour), // listed (-created) in seed order
 			CallTemplate:        tmpl,
 		})
 		s.seeds[id] = a
