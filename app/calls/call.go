@@ -130,6 +130,9 @@ func (m *Manager) applyServerLocked(oc *ourCall, c *ultravox.Call) (journalChang
 // saveEntryLocked writes oc's journal entry; a failure is logged (the entry
 // written before the create still finds the call by its request id).
 func (m *Manager) saveEntryLocked(oc *ourCall) {
+	if oc.finalized {
+		return // removed on the confirmed end; never written back
+	}
 	oc.entry.State = oc.view.State.String()
 	if oc.view.MaxDuration > 0 {
 		oc.entry.MaxDurSec = oc.view.MaxDuration.Seconds()

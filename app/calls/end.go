@@ -40,8 +40,9 @@ func (m *Manager) beginEndLocked(oc *ourCall, deadline time.Time) <-chan struct{
 		return done
 	}
 	if oc.view.State != CallCreating {
-		if oc.view.State != CallEndUnconfirmed {
+		if oc.view.State != CallEndUnconfirmed && oc.view.State != CallEnding {
 			oc.view.State = CallEnding
+			m.saveEntryLocked(oc)
 		}
 		m.startFlowLocked(oc)
 	}
@@ -445,8 +446,9 @@ func (m *Manager) EndEverything(ctx context.Context) []CallView {
 	for _, oc := range m.ours {
 		if oc.view.State.Live() {
 			oc.endRequested = true
-			if oc.view.State != CallCreating && oc.view.State != CallEndUnconfirmed {
+			if oc.view.State != CallCreating && oc.view.State != CallEndUnconfirmed && oc.view.State != CallEnding {
 				oc.view.State = CallEnding
+				m.saveEntryLocked(oc)
 			}
 			list = append(list, oc)
 		}

@@ -91,7 +91,9 @@ func TestRateLimitedBacksOff(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	e.waitSnap("idle", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
 	before := len(e.sim.Requests())
-	e.sim.FailNext(1, 429)
+	// Enough failures that the next account check surely meets one (a poll
+	// in flight may use up two on its usage and agent requests).
+	e.sim.FailNext(4, 429)
 	e.m.Recheck()
 	e.waitSnap("rate limited", 5*time.Second, func(s Snapshot) bool { return s.Health == HealthRateLimited })
 	// Retry-After: 1 s. No request goes out for most of that second.

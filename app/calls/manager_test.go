@@ -202,3 +202,35 @@ func TestMaxDurationTimesOut(t *testing.T) {
 		t.Errorf("ending soon at %v, not before the timeout at %v", soon.Time, ev.Time)
 	}
 }
+
+// DeleteAfterEnd removes the call's data on the server once it has ended
+// and settled (never before: DELETE is not a way to end a call).
+func TestDeleteAfterEnd(t *testing.T) {
+	e := newEnv(t, envOpt{settings: func(s *Settings) { s.DeleteAfterEnd = true }})
+	v := e.startBilling()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if n := len(e.sim.RequestsTo("DELETE", "/api/calls/")); n != 0 {
+		t.Fatalf("%d deletes while live", n)
+	}
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	sum := e.waitEvent(EventBilledSummary, 10*time.Second)
+	if sum.Call.ID != v.ID {
+		t.Fatalf("summary for %s", sum.Call.ID)
+	}
+	waitFor(t, "delete after settle", 5*time.Second, func() bool {
+		for _, r := range e.sim.RequestsTo("DELETE", "/api/calls/"+v.ID) {
+			if r.Status == 204 {
+				return true
+			}
+		}
+		return false
+	})
+	for _, r := range e.sim.Requests() {
+		if r.Method == "DELETE" && r.Time.Before(sum.Time) {
+			t.Fatalf("deleted before the billing settled")
+		}
+	}
+}
