@@ -130,11 +130,11 @@ func TestEndReasons(t *testing.T) {
 		t.Parallel()
 		sim := simtest.New(t, quiet, func(o *simulator.Options) { o.MediaIdleFloor = -1 })
 		a := newAPI(t, sim)
-		c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, map[string]any{"mediaIdleTimeout": "0.5s"})})
+		c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, map[string]any{"mediaIdleTimeout": "1s"})})
 		w := dial(t, *c.JoinURL)
 		w.next("call_started", 2*time.Second)
-		// Audio for a while keeps it alive...
-		w.stream(rate, make([]byte, rate*2*8/10), true)
+		// Audio for longer than the timeout keeps it alive...
+		w.stream(rate, make([]byte, rate*2*3/2), true)
 		if got := a.getCall(c.CallID); got.Ended != nil {
 			t.Fatalf("call ended while audio flowed: %s", endReason(got))
 		}

@@ -10,9 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/ultravox-tray/ultravox-tray/app/simulator"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator/contract"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestCurlLikeSession runs the command (its run function, flags and all) and
 // talks to it with plain HTTP requests as the README's curl lines do; the
