@@ -125,12 +125,12 @@ func (m *Manager) endFlow(oc *ourCall) {
 // call on the server). message "" skips the hang_up message.
 func (m *Manager) teardownMedia(oc *ourCall, message string) (socketWasOpen bool) {
 	m.mu.Lock()
-	sock, audio := oc.sock, oc.audio
+	sock, audio, id := oc.sock, oc.audio, shortID(oc.view.ID)
 	oc.sock, oc.audio = nil, nil
 	m.mu.Unlock()
 	if audio != nil {
 		if err := audio.Close(); err != nil {
-			m.log.Warn("closing audio failed", "call", shortID(oc.view.ID), "err", err)
+			m.log.Warn("closing audio failed", "call", id, "err", err)
 		}
 	}
 	if sock == nil {
@@ -143,7 +143,7 @@ func (m *Manager) teardownMedia(oc *ourCall, message string) (socketWasOpen bool
 	}
 	if message != "" {
 		if err := sock.HangUp(message); err != nil {
-			m.log.Info("hang_up over the call socket failed; closing it anyway", "call", shortID(oc.view.ID), "err", err)
+			m.log.Info("hang_up over the call socket failed; closing it anyway", "call", id, "err", err)
 		}
 	}
 	// Close sends the close frame at once, then waits (up to a few seconds)
@@ -155,7 +155,7 @@ func (m *Manager) teardownMedia(oc *ourCall, message string) (socketWasOpen bool
 		defer m.wg.Done()
 		defer close(closed)
 		if err := sock.Close(); err != nil {
-			m.log.Info("call socket closed with an error", "call", shortID(oc.view.ID), "err", err)
+			m.log.Info("call socket closed with an error", "call", id, "err", err)
 		}
 	}()
 	select {
@@ -570,7 +570,14 @@ func (m *Manager) SendText(ctx context.Context, callID, text string) error {
 		return fmt.Errorf("send text: the call with %s is not connected", label)
 	}
 	res := make(chan error, 1)
-	go func() { res <- sock.SendText(text) }()
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return ErrClosed
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go func() { defer m.wg.Done(); res <- sock.SendText(text) }()
 	select {
 	case err := <-res:
 		if err != nil {

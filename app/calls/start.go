@@ -236,6 +236,9 @@ func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) 
 	if m.cfg.Audio == nil {
 		return ""
 	}
+	m.mu.Lock()
+	id := shortID(oc.view.ID)
+	m.mu.Unlock()
 	var dropped int
 	var lastLog time.Time
 	uplink := func(pcm []byte) {
@@ -246,12 +249,12 @@ func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) 
 		dropped++
 		if time.Since(lastLog) > 5*time.Second {
 			lastLog = time.Now()
-			m.log.Warn("microphone audio could not be sent", "call", shortID(oc.view.ID), "dropped", dropped, "err", err)
+			m.log.Warn("microphone audio could not be sent", "call", id, "dropped", dropped, "err", err)
 		}
 	}
 	sess, err := m.cfg.Audio.Open(AudioConfig{InputRate: s.InputRate, OutputRate: s.OutputRate}, uplink)
 	if err != nil {
-		m.log.Warn("audio unavailable; the call continues as text only", "call", shortID(oc.view.ID), "err", err)
+		m.log.Warn("audio unavailable; the call continues as text only", "call", id, "err", err)
 		return "audio unavailable (" + err.Error() + "); type messages instead"
 	}
 	m.mu.Lock()

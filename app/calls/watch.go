@@ -349,7 +349,7 @@ func (m *Manager) mergeCallsLocked(list []ultravox.Call) {
 // settleStep GETs ended calls until their billing settles, then records
 // them in the history with EventBilledSummary. Reports whether any settled.
 func (m *Manager) settleStep(ctx context.Context, client *ultravox.Client, list []*settleCall) bool {
-	any := false
+	anySettled := false
 	for _, sc := range list {
 		cl := sc.client
 		if cl == nil {
@@ -371,7 +371,7 @@ func (m *Manager) settleStep(ctx context.Context, client *ultravox.Client, list 
 		if final {
 			delete(m.settling, sc.view.ID)
 			m.recordHistoryLocked(sc.view)
-			any = true
+			anySettled = true
 		}
 		m.mu.Unlock()
 		if final && m.Settings().DeleteAfterEnd && err == nil {
@@ -380,7 +380,7 @@ func (m *Manager) settleStep(ctx context.Context, client *ultravox.Client, list 
 			}
 		}
 	}
-	return any
+	return anySettled
 }
 
 func mergeSettled(v CallView, c *ultravox.Call) CallView {
