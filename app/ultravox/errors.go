@@ -261,9 +261,14 @@ const maxMessageLen = 200
 
 // errorMessage extracts the server's words from an error body: DRF's
 // {"detail": ...}, {"message": ...}, {"non_field_errors": [...]}, field
-// errors {"field": ["msg"]}, or else the raw body, whitespace-collapsed and
-// truncated to 200 characters.
+// errors {"field": ["msg"]}, or else the raw body; always on one line
+// (whitespace and control characters collapsed) and truncated to 200
+// characters.
 func errorMessage(body []byte) string {
+	return clip(collapseSpace(rawErrorMessage(body)), maxMessageLen)
+}
+
+func rawErrorMessage(body []byte) string {
 	trimmed := strings.TrimSpace(string(body))
 	if trimmed == "" {
 		return ""
@@ -273,13 +278,13 @@ func errorMessage(body []byte) string {
 		for _, k := range []string{"detail", "message", "error"} {
 			if v, ok := obj[k]; ok {
 				if s := flatten(v); s != "" {
-					return clip(s, maxMessageLen)
+					return s
 				}
 			}
 		}
 		if v, ok := obj["non_field_errors"]; ok {
 			if s := flatten(v); s != "" {
-				return clip(s, maxMessageLen)
+				return s
 			}
 		}
 		keys := make([]string, 0, len(obj))
@@ -294,16 +299,16 @@ func errorMessage(body []byte) string {
 			}
 		}
 		if len(parts) > 0 {
-			return clip(strings.Join(parts, "; "), maxMessageLen)
+			return strings.Join(parts, "; ")
 		}
 	}
 	var list []any
 	if json.Unmarshal([]byte(trimmed), &list) == nil && len(list) > 0 {
 		if s := flatten(list); s != "" {
-			return clip(s, maxMessageLen)
+			return s
 		}
 	}
-	return clip(collapseSpace(trimmed), maxMessageLen)
+	return trimmed
 }
 
 // flatten turns a JSON value from an error body into words.
