@@ -39,7 +39,7 @@ log=$run/go-test.log
 # stopped by process group). Never by name.
 sweep() {
 	local strays=() f pid line st name
-	for f in $(grep -lzx "UVT_TEST_RUN=$run" /proc/[0-9]*/environ 2>/dev/null || true); do
+	for f in $(grep -lzxF "UVT_TEST_RUN=$run" /proc/[0-9]*/environ 2>/dev/null || true); do
 		pid=${f#/proc/}
 		pid=${pid%/environ}
 		strays+=("$pid")
