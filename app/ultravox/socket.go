@@ -302,7 +302,7 @@ func (s *CallSocket) reader() {
 			switch {
 			case errors.As(err, &ce):
 				code, reason = int(ce.Code), ce.Reason
-				if ce.Code != websocket.StatusNormalClosure && ce.Code != websocket.StatusGoingAway {
+				if ce.Code != websocket.StatusNormalClosure {
 					endErr = &CloseError{Code: code, Reason: reason}
 				}
 			default:
@@ -440,7 +440,7 @@ func (s *CallSocket) write(typ websocket.MessageType, data []byte) error {
 }
 
 // Next returns the next incoming item. After the socket ends it returns
-// io.EOF for a normal end (close code 1000 or 1001, or our own Close) and
+// io.EOF for a normal end (close code 1000, or our own Close or Abort) and
 // the end's error otherwise (*CloseError for other close codes).
 func (s *CallSocket) Next(ctx context.Context) (Incoming, error) {
 	select {
@@ -696,7 +696,7 @@ func (s *CallSocket) CloseStatus() (code int, reason string) {
 	return s.code, s.reason
 }
 
-// Err is nil while open and after a normal end (1000, 1001, our Close);
+// Err is nil while open and after a normal end (1000, our Close or Abort);
 // otherwise why the socket ended.
 func (s *CallSocket) Err() error {
 	s.mu.Lock()
