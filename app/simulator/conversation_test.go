@@ -1,6 +1,8 @@
 package simulator_test
 
 import (
+	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -281,5 +283,34 @@ func TestAgentHangsUp(t *testing.T) {
 	}
 	if reqs := sim.Requests(); len(reqs) == 0 || !strings.HasPrefix(reqs[0].UserAgent, "Go-http-client") {
 		t.Fatalf("recorded user agent %q", reqs[0].UserAgent)
+	}
+}
+
+// TestAgentVoice: a pluggable voice (espeak-ng says the words); a failing
+// voice falls back to the synthetic one instead of silence.
+func TestAgentVoice(t *testing.T) {
+	t.Parallel()
+	voices := map[string]simulator.SpeechFunc{
+		"failing": func(context.Context, string, int) ([]byte, error) { return nil, errors.New("no voice today") },
+	}
+	if simulator.EspeakPath() != "" {
+		voices["espeak"] = simulator.EspeakSpeech
+	}
+	for name, voice := range voices {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sim := simtest.New(t, func(o *simulator.Options) { o.Speech = voice })
+			a := newAPI(t, sim)
+			c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil),
+				"firstSpeakerSettings": map[string]any{"agent": map[string]any{"text": "Hello there."}}})
+			w := dial(t, *c.JoinURL)
+			if f, ok := w.until(5*time.Second, agentFinal); !ok || f.msg["text"] != "Hello there." {
+				t.Fatalf("greeting %v", f.msg)
+			}
+			audio, _ := sim.CallAudio(c.CallID)
+			if secs := float64(audio.SentBytes()) / 2 / rate; secs < 0.3 || secs > 4 {
+				t.Fatalf("%.2f s of greeting audio", secs)
+			}
+		})
 	}
 }

@@ -126,3 +126,39 @@ func TestSynthSpeech(t *testing.T) {
 		t.Fatalf("rms %.0f: want speech-like loudness", level)
 	}
 }
+
+func TestEspeakSpeech(t *testing.T) {
+	if EspeakPath() == "" {
+		t.Skip("espeak-ng not installed")
+	}
+	pcm, err := EspeakSpeech(t.Context(), "Hi, this is Support agent. How can I help?", 24000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := float64(len(pcm)) / 2 / 24000
+	if secs < 1 || secs > 6 {
+		t.Fatalf("%.2f s of speech for a short sentence", secs)
+	}
+	if level := rms(pcm); level < 300 {
+		t.Fatalf("rms %.0f: too quiet to be speech", level)
+	}
+}
+
+func TestParseWAVAndResample(t *testing.T) {
+	data := []byte{1, 0, 2, 0, 3, 0, 4, 0}
+	wav := append([]byte("RIFF\xff\xff\xff\x7fWAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\xff\xff\xff\x7f"), data...)
+	pcm, rate, err := parseWAV(wav)
+	if err != nil || rate != 8000 || string(pcm) != string(data) {
+		t.Fatalf("parseWAV = %v %d %v", pcm, rate, err)
+	}
+	if _, _, err := parseWAV([]byte("RIFF....WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x04\x00\x10\x00")); err == nil || !strings.Contains(err.Error(), "mono") {
+		t.Fatalf("stereo accepted: %v", err)
+	}
+	if _, _, err := parseWAV([]byte("nope")); err == nil {
+		t.Fatal("garbage accepted")
+	}
+	up := resample(data, 8000, 16000)
+	if len(up) != 16 || int16(up[2])|int16(up[3])<<8 != 1 || int16(up[4])|int16(up[5])<<8 != 2 {
+		t.Fatalf("resample = %v", up)
+	}
+}

@@ -99,6 +99,10 @@ type Options struct {
 	// EndOfSpeech is the quiet time after which the user is taken to have
 	// stopped talking (default 600 ms of received audio).
 	EndOfSpeech time.Duration
+	// Speech is the agent's voice (default SynthSpeech: speech-like,
+	// unintelligible). EspeakSpeech says the words. When it fails, the agent
+	// falls back to SynthSpeech.
+	Speech SpeechFunc
 	// Clock drives the lifecycle; real UTC time when nil.
 	Clock Clock
 	// Middleware wraps the REST handler (not the call sockets); the contract
@@ -164,6 +168,9 @@ func (o *Options) fill() {
 	}
 	if o.EndOfSpeech <= 0 {
 		o.EndOfSpeech = 600 * time.Millisecond
+	}
+	if o.Speech == nil {
+		o.Speech = SynthSpeech
 	}
 	if o.Clock == nil {
 		o.Clock = realClock{}

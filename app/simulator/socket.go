@@ -333,7 +333,12 @@ func (a *agent) setState(st string) {
 func (a *agent) say(text string, interruptible bool, endAfter string) {
 	u := &utterance{text: text, interruptible: interruptible, endAfter: endAfter}
 	if !a.x.textOnly {
-		u.pcm = synthSpeech(text, a.x.outRate)
+		pcm, err := a.x.s.opts.Speech(a.x.ctx, text, a.x.outRate)
+		if err != nil || len(pcm) < 2 {
+			a.x.s.logf("simulator: agent voice failed (%v); using the synthetic voice", err)
+			pcm = synthSpeech(text, a.x.outRate)
+		}
+		u.pcm = pcm[:len(pcm)&^1]
 	}
 	a.queue = append(a.queue, u)
 	if a.cur == nil {

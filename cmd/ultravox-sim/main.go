@@ -59,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	failNext := fs.String("fail-next", "", "fail the first requests: N:STATUS, e.g. 2:503 (comma-separated for several)")
 	fs.DurationVar(&cfg.lat, "latency", 0, "delay every answer by this much")
 	greet := fs.Bool("greet", true, "the agent speaks a greeting when a client joins")
+	voice := fs.String("voice", "auto", "the agent's voice: espeak (espeak-ng says the words), synth (speech-like tones), auto (espeak when installed)")
 	quiet := fs.Bool("quiet", false, "do not log call events")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -106,6 +107,21 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	o.DefaultJoinTimeout = *join
 	o.DefaultMaxDuration = *maxDur
 	o.SpeakGreeting = *greet
+	switch *voice {
+	case "synth":
+		o.Speech = simulator.SynthSpeech
+	case "espeak":
+		if simulator.EspeakPath() == "" {
+			return cfg, errors.New("-voice espeak: espeak-ng is not installed (apt-get install espeak-ng), or use -voice synth")
+		}
+		o.Speech = simulator.EspeakSpeech
+	case "auto":
+		if simulator.EspeakPath() != "" {
+			o.Speech = simulator.EspeakSpeech
+		}
+	default:
+		return cfg, fmt.Errorf("-voice %q: want espeak, synth or auto", *voice)
+	}
 	if *seed != "" {
 		for _, name := range strings.Split(*seed, ",") {
 			name = strings.TrimSpace(name)

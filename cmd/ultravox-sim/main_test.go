@@ -146,6 +146,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-max-concurrent", "-2"}, "-max-concurrent"},
 		{[]string{"-seed-agents", "a,,b"}, "empty agent name"},
 		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-voice", "robot"}, "want espeak, synth or auto"},
 	} {
 		_, err := parseFlags(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
