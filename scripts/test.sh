@@ -49,7 +49,9 @@ sweep() {
 			[[ -r /proc/$pid/stat ]] || continue
 			line=$(</proc/"$pid"/stat) || continue
 			line=${line##*) }
-			# starttime is field 22 of stat, the 20th after "pid (comm) ".
+			# After "pid (comm) ": state is the 1st field, starttime the 20th.
+			# A zombie is dead already (PID 1 in a container may never reap it).
+			[[ ${line:0:1} != Z ]] || continue
 			[[ $(awk '{print $20}' <<<"$line") == "$st" ]] || continue
 			strays+=("$pid")
 		done <"$pidfile"
