@@ -1,0 +1,399 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/simulator"
+	"github.com/ultravox-tray/ultravox-tray/app/simulator/simtest"
+	"github.com/ultravox-tray/ultravox-tray/assets"
+	"github.com/ultravox-tray/ultravox-tray/internal/desktoptest"
+)
+
+// The end-to-end test builds the real binary and runs it under Xvfb with a
+// private session bus on which the test owns the StatusNotifierWatcher and
+// the notification server, a private system bus, and the simulator as
+// ULTRAVOX_API_URL. It drives the tray over dbusmenu as a tray host would.
+
+func goTool(t *testing.T) string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("no go tool on PATH or in GOROOT: %v", err)
+	}
+	return p
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// buildBinary builds ultravox-tray once per test process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "uvt-e2e-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "ultravox-tray")
+		cmd := exec.Command(goTool(t), "build", "-o", builtBin, ".")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
+// desk is one private desktop for the app.
+type desk struct {
+	sim     *simulator.Server
+	env     []string
+	watcher *desktoptest.Watcher
+	notes   *desktoptest.Notifications
+	tr      *desktoptest.Tray
+	home    string
+}
+
+type app struct {
+	cmd    *exec.Cmd
+	out    *syncBuf
+	done   chan struct{}
+	exitAt time.Time
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func newDesk(t *testing.T, settingsJSON string) *desk {
+	desktoptest.Need(t, "Xvfb", "dbus-daemon")
+	d := &desk{sim: simtest.New(t)}
+	display := desktoptest.Xvfb(t)
+	bus := desktoptest.SessionBus(t)
+	sys := desktoptest.SystemBus(t)
+	conn := bus.Conn(t)
+	d.watcher = desktoptest.StatusNotifierWatcher(t, conn)
+	d.notes = desktoptest.NotificationServer(t, conn)
+	d.tr = &desktoptest.Tray{Conn: conn}
+	d.home = t.TempDir()
+	cfg := filepath.Join(d.home, ".config")
+	if settingsJSON != "" {
+		os.MkdirAll(filepath.Join(cfg, "ultravox-tray"), 0o700)
+		if err := os.WriteFile(filepath.Join(cfg, "ultravox-tray", "settings.json"), []byte(settingsJSON), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + d.home,
+		"XDG_CONFIG_HOME=" + cfg,
+		"XDG_STATE_HOME=" + filepath.Join(d.home, ".local", "state"),
+		"XDG_CACHE_HOME=" + filepath.Join(d.home, ".cache"),
+		"XDG_DATA_HOME=" + filepath.Join(d.home, ".local", "share"),
+		"LANG=C.UTF-8",
+		"DISPLAY=" + display,
+		bus.Env(),
+		sys.Env(),
+		"ULTRAVOX_API_URL=" + d.sim.URL(),
+		"ULTRAVOX_API_KEY=" + d.sim.APIKey(),
+	}
+	return d
+}
+
+func (d *desk) start(t *testing.T, bin string) *app {
+	t.Helper()
+	a := &app{out: &syncBuf{}, done: make(chan struct{})}
+	a.cmd = exec.Command(bin, "--no-audio")
+	a.cmd.Env = d.env
+	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
+	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		a.cmd.Wait()
+		a.exitAt = time.Now()
+		close(a.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-a.done:
+		default:
+			syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
+			<-a.done
+		}
+		if t.Failed() {
+			t.Logf("app output:\n%s", a.out.String())
+		}
+	})
+	d.tr.BusName = d.watcher.WaitItem(t, 60*time.Second)
+	return a
+}
+
+func (a *app) waitExit(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-a.done:
+	case <-time.After(timeout):
+		t.Fatalf("the app did not exit within %s; output:\n%s", timeout, a.out.String())
+	}
+	if code := a.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d; output:\n%s", code, a.out.String())
+	}
+}
+
+// iconState says which of our tray icons the item shows now.
+func iconState(tr *desktoptest.Tray) (assets.State, error) {
+	img, err := tr.Icon()
+	if err != nil {
+		return "", err
+	}
+	best, bestD := assets.State(""), int64(-1)
+	for _, s := range []assets.State{assets.Idle, assets.Connecting, assets.Billing, assets.Ending, assets.Unknown} {
+		ref, err := png.Decode(bytes.NewReader(assets.MustIcon(s, assets.TraySize, false)))
+		if err != nil {
+			return "", err
+		}
+		if d := imgDiff(img, ref); bestD < 0 || d < bestD {
+			best, bestD = s, d
+		}
+	}
+	return best, nil
+}
+
+func imgDiff(a, b image.Image) int64 {
+	if a.Bounds().Size() != b.Bounds().Size() {
+		return 1 << 62
+	}
+	var d int64
+	for y := 0; y < a.Bounds().Dy(); y++ {
+		for x := 0; x < a.Bounds().Dx(); x++ {
+			r1, g1, b1, a1 := a.At(a.Bounds().Min.X+x, a.Bounds().Min.Y+y).RGBA()
+			r2, g2, b2, a2 := b.At(b.Bounds().Min.X+x, b.Bounds().Min.Y+y).RGBA()
+			for _, p := range [][2]uint32{{r1, r2}, {g1, g2}, {b1, b2}, {a1, a2}} {
+				if p[0] > p[1] {
+					d += int64(p[0] - p[1])
+				} else {
+					d += int64(p[1] - p[0])
+				}
+			}
+		}
+	}
+	return d
+}
+
+func waitTray(t *testing.T, tr *desktoptest.Tray, icon assets.State, tipPrefix string) {
+	t.Helper()
+	tr.WaitFor(t, func(tr *desktoptest.Tray) (bool, error) {
+		title, _, err := tr.Tooltip()
+		if err != nil {
+			return false, err
+		}
+		s, err := iconState(tr)
+		if err != nil {
+			return false, err
+		}
+		if s != icon || !strings.HasPrefix(title, tipPrefix) {
+			return false, fmt.Errorf("icon %s, tooltip %q; want %s, %q…", s, title, icon, tipPrefix)
+		}
+		return true, nil
+	}, 30*time.Second)
+}
+
+// liveCall waits for the one simulator call that is joined and not ended.
+func liveCall(t *testing.T, sim *simulator.Server, exclude map[string]bool) simulator.Call {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, c := range sim.Calls() {
+			if !exclude[c.CallID] && c.Joined != nil && c.Ended == nil {
+				return c
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no joined call on the simulator; calls: %+v", sim.Calls())
+	return simulator.Call{}
+}
+
+func waitEnded(t *testing.T, sim *simulator.Server, id string, timeout time.Duration) simulator.Call {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if c, ok := sim.Call(id); ok && c.Ended != nil {
+			return c
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c, _ := sim.Call(id)
+	t.Fatalf("call %s not ended within %s: %+v", id, timeout, c)
+	return c
+}
+
+// confirmedByApp reports whether the app asked for the call after the
+// simulator ended it and before `before`: the app ends a call by closing its
+// socket and sending the REST hang_up, then GETs the call until the server
+// says it ended. A call that merely died with the process has no such GET.
+func confirmedByApp(sim *simulator.Server, c simulator.Call, before time.Time) bool {
+	if c.Ended == nil {
+		return false
+	}
+	for _, r := range sim.RequestsTo("GET", "/api/calls/"+c.CallID) {
+		if r.Path == "/api/calls/"+c.CallID && r.Status == 200 && !r.Time.Before(*c.Ended) && !r.Time.After(before) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestE2EStartEndTimeoutQuit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds the binary and runs it for about a minute")
+	}
+	bin := buildBinary(t)
+	d := newDesk(t, `{"maxDurationSeconds": 10, "joinTimeoutSeconds": 15, "pricePerMinute": 0.05}`)
+	a := d.start(t, bin)
+	tr := d.tr
+
+	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
+
+	// Start call -> the simulator's call is joined, icon and tooltip bill.
+	if err := tr.Click("Start call"); err != nil {
+		t.Fatal(err)
+	}
+	first := liveCall(t, d.sim, nil)
+	waitTray(t, tr, assets.Billing, "Billing: ")
+	if it, err := tr.FindLabelPrefix("End call"); err != nil || !it.Enabled {
+		t.Fatalf("End call while billing: %+v %v", it, err)
+	}
+
+	// End call -> ended on the simulator, icon back to idle.
+	if err := tr.Click("End call"); err != nil {
+		t.Fatal(err)
+	}
+	ended := waitEnded(t, d.sim, first.CallID, 15*time.Second)
+	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
+	if r := deref(ended.EndReason); r != "hangup" && r != "agent_hangup" {
+		t.Errorf("End call: call ended with %q", r)
+	}
+	if !confirmedByApp(d.sim, ended, time.Now()) {
+		t.Errorf("End call: the app never confirmed the end of %s", first.CallID)
+	}
+
+	// A call that reaches maxDuration (10 s) is timed out by the simulator:
+	// the user gets one notification that says so.
+	if err := tr.Click("Start call"); err != nil {
+		t.Fatal(err)
+	}
+	second := liveCall(t, d.sim, map[string]bool{first.CallID: true})
+	timedOut := waitEnded(t, d.sim, second.CallID, 30*time.Second)
+	if deref(timedOut.EndReason) != "timeout" {
+		t.Fatalf("second call ended with %q, want timeout", deref(timedOut.EndReason))
+	}
+	n := d.notes.Wait(t, func(n desktoptest.Notification) bool {
+		return strings.Contains(strings.ToLower(n.Summary+" "+n.Body), "timed out")
+	}, 20*time.Second)
+	if n.AppName != "Ultravox Tray" {
+		t.Errorf("notification app name %q", n.AppName)
+	}
+	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
+
+	// Quit with a live call: the call is ended before the process exits.
+	if err := tr.Click("Start call"); err != nil {
+		t.Fatal(err)
+	}
+	third := liveCall(t, d.sim, map[string]bool{first.CallID: true, second.CallID: true})
+	waitTray(t, tr, assets.Billing, "Billing: ")
+	if err := tr.Click("Quit"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
+	c, _ := d.sim.Call(third.CallID)
+	if c.Ended == nil || c.Ended.After(a.exitAt) || !confirmedByApp(d.sim, c, a.exitAt) {
+		t.Fatalf("Quit: call %+v not ended by the app before exit at %v", c, a.exitAt)
+	}
+	if !strings.Contains(a.out.String(), "ultravox-tray stopped") {
+		t.Errorf("no clean stop in the output:\n%s", a.out.String())
+	}
+}
+
+func TestE2ESIGTERMEndsCallAndSecondInstanceRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := buildBinary(t)
+	d := newDesk(t, "")
+	a := d.start(t, bin)
+	waitTray(t, d.tr, assets.Idle, "Idle: no calls billing")
+
+	// A second launch with the same state directory says so and exits 3.
+	second := exec.Command(bin, "--no-audio")
+	second.Env = d.env
+	out, err := second.CombinedOutput()
+	var ee *exec.ExitError
+	if !errorsAs(err, &ee) || ee.ExitCode() != exitAlreadyRunning || !strings.Contains(string(out), "already running") {
+		t.Fatalf("second instance: %v\n%s", err, out)
+	}
+
+	if err := d.tr.Click("Start call"); err != nil {
+		t.Fatal(err)
+	}
+	call := liveCall(t, d.sim, nil)
+	waitTray(t, d.tr, assets.Billing, "Billing: ")
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
+	c, _ := d.sim.Call(call.CallID)
+	if c.Ended == nil || c.Ended.After(a.exitAt) || !confirmedByApp(d.sim, c, a.exitAt) {
+		t.Fatalf("SIGTERM: call %+v not ended by the app before exit at %v", c, a.exitAt)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func errorsAs(err error, target **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
