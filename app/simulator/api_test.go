@@ -522,3 +522,23 @@ func TestBillingUsage(t *testing.T) {
 		t.Fatalf("reversed range: %d %s", status, raw)
 	}
 }
+
+func TestCreateRateLimit(t *testing.T) {
+	t.Parallel()
+	clock := simulator.NewFakeClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	sim := simtest.New(t, quiet, func(o *simulator.Options) { o.Clock = clock; o.CreatesPerMinute = 3; o.MaxConcurrent = -1 })
+	a := newAPI(t, sim)
+	for i := 0; i < 3; i++ {
+		a.createCall("", map[string]any{"maxDuration": "60s"})
+		clock.Advance(10 * time.Second)
+	}
+	status, hdr, raw := a.do("POST", "/api/calls", map[string]any{"maxDuration": "60s"})
+	if status != 429 || hdr.Get("Retry-After") != "30" || !strings.Contains(string(raw), "3 calls may be created per minute") {
+		t.Fatalf("fourth create within a minute: %d Retry-After %q %s", status, hdr.Get("Retry-After"), raw)
+	}
+	clock.Advance(30 * time.Second)
+	a.createCall("", map[string]any{"maxDuration": "60s"})
+	if n := len(sim.Calls()); n != 4 {
+		t.Fatalf("%d calls, want 4", n)
+	}
+}

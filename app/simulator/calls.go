@@ -368,6 +368,21 @@ func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCal
 		}
 	}
 	now := s.clock.Now()
+	if lim := s.opts.CreatesPerMinute; lim > 0 {
+		recent := s.createTimes[:0]
+		for _, t := range s.createTimes {
+			if now.Sub(t) < time.Minute {
+				recent = append(recent, t)
+			}
+		}
+		s.createTimes = recent
+		if len(recent) >= lim {
+			e := errDetail(429, fmt.Sprintf("Request was throttled: at most %d calls may be created per minute.", lim))
+			e.retryAfter = recent[0].Add(time.Minute).Sub(now)
+			return nil, e
+		}
+		s.createTimes = append(s.createTimes, now)
+	}
 	r := spec.req
 	c := &simCall{
 		id:                   uuid.NewString(),

@@ -74,6 +74,10 @@ type Options struct {
 	// RetryAfter is the Retry-After sent with the concurrency 429 (default 1 s,
 	// sent in whole seconds, at least 1).
 	RetryAfter time.Duration
+	// CreatesPerMinute limits call creation over any sliding minute, as the
+	// small plans do (30); a create over it gets 429 with Retry-After until
+	// the oldest create leaves the window. Zero: no limit.
+	CreatesPerMinute int
 	// HangupReason is the endReason of a REST or socket hang_up (default
 	// "agent_hangup").
 	HangupReason string
@@ -220,6 +224,7 @@ type Server struct {
 	closeOnce    sync.Once
 	settleTimers map[*simCall]Timer
 	seeds        map[string]AgentSeed
+	createTimes  []time.Time // for CreatesPerMinute
 }
 
 type fault struct {

@@ -53,6 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	free := fs.Duration("free-time", 30*time.Minute, "free call time of the account (0 for none)")
 	settle := fs.Duration("settle", 5*time.Second, "how long billingStatus stays PENDING after a call ends (0: at once)")
 	maxConc := fs.Int("max-concurrent", 5, "concurrent call cap (creates beyond it get 429; 0: no cap)")
+	perMin := fs.Int("creates-per-minute", 0, "call creations allowed per sliding minute (429 beyond; 0: no limit; small plans allow 30)")
 	hangup := fs.String("hangup-reason", simulator.EndAgentHangup, "endReason of a hang_up data message")
 	join := fs.Duration("join-timeout", 30*time.Second, "default joinTimeout when a create request sets none")
 	maxDur := fs.Duration("max-duration", 3600*time.Second, "default maxDuration when a create request sets none")
@@ -74,6 +75,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case simulator.EndUnjoined, simulator.EndHangup, simulator.EndAgentHangup, simulator.EndTimeout, simulator.EndConnectionError, simulator.EndSystemError:
 	default:
 		return cfg, fmt.Errorf("-hangup-reason %q: want one of unjoined, hangup, agent_hangup, timeout, connection_error, system_error", *hangup)
+	}
+	if *perMin < 0 {
+		return cfg, fmt.Errorf("-creates-per-minute %d: must be 0 (no limit) or more", *perMin)
 	}
 	if *maxConc < 0 {
 		return cfg, fmt.Errorf("-max-concurrent %d: must be 0 (no cap) or more", *maxConc)
@@ -104,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		o.MaxConcurrent = -1
 	}
 	o.HangupReason = *hangup
+	o.CreatesPerMinute = *perMin
 	o.DefaultJoinTimeout = *join
 	o.DefaultMaxDuration = *maxDur
 	o.SpeakGreeting = *greet

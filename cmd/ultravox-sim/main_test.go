@@ -147,6 +147,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-seed-agents", "a,,b"}, "empty agent name"},
 		{[]string{"extra"}, "unexpected arguments"},
 		{[]string{"-voice", "robot"}, "want espeak, synth or auto"},
+		{[]string{"-creates-per-minute", "-1"}, "-creates-per-minute"},
 	} {
 		_, err := parseFlags(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
