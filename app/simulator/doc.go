@@ -32,8 +32,9 @@
 //     (covered by the free time the call reserved), FREE_ZERO_EFFECTIVE_
 //     DURATION (never joined) or FREE_SYSTEM_ERROR. Each call reserves
 //     min(maxDuration, free time left) at create and returns the unused part
-//     at its end; activeCalls; a concurrency cap (unjoined calls count) with
-//     429 and Retry-After. Billing usage per UTC day of BILLED minutes.
+//     at its end; activeCalls; a concurrency cap (unjoined calls count) and
+//     an optional creates-per-minute limit, both 429 with Retry-After.
+//     Billing usage per UTC day of BILLED minutes.
 //   - The socket: binary s16le mono PCM at inputSampleRate in and
 //     outputSampleRate out; JSON text messages call_started, state,
 //     transcript (deltas then a final text per ordinal), playback_clear_buffer,
@@ -43,7 +44,8 @@
 //     600 ms of quiet with what it heard ("I heard you speak for 1.4
 //     seconds."), clears the client's buffer and stops when talked over,
 //     answers text messages, switches to text output on set_output_medium,
-//     and hangs up by itself after a "bye". The server closes with 1000 for
+//     and hangs up by itself after a "bye". Its voice is pluggable
+//     (EspeakSpeech says the words). The server closes with 1000 for
 //     normal ends, 4000 for connection_error and 1011 for system_error.
 //   - Test controls: seeded agents and account, StartCallElsewhere and
 //     JoinElsewhere, ForceEnd, FailNext, FailNextAfterHandling, CutNext,
@@ -53,13 +55,13 @@
 //
 // # What it leaves out
 //
-//   - Speech: the agent recognises no words and says synthetic, unintelligible
-//     "speech"; no LLM, tools, client_tool_invocation, inactivityMessages,
+//   - Understanding: the agent recognises no words (it measures how long the
+//     user spoke) and says fixed sentences; no LLM, tools, client_tool_invocation, inactivityMessages,
 //     call stages, recordings, summaries beyond one fixed sentence.
 //   - Media other than serverWebSocket: WebRTC (LiveKit room_info), telephony
 //     and SIP calls can be created but not joined here.
 //   - Agent, tool, voice, corpus, webhook, API-key and telephony management;
-//     request rate limits other than the concurrency cap; call throttles;
+//     per-key request rate limits (use FailNext(n, 429)); call throttles;
 //     priorCallId; retention policies; REFUNDED billing.
 //   - Exact server texts and timings where the docs are silent (error
 //     wording, settle delay, close reasons): those are configurable or
