@@ -50,34 +50,64 @@ func newFrameQueue(frames, frameLen int, now func() int64) *frameQueue {
 // push is called from the capture callback with s16le mono samples.
 func (q *frameQueue) push(pcm []byte) {
 	for len(pcm) >= 2 {
-		if q.cur < 0 {
-			q.cur = q.take()
-			q.curLen = 0
-			if q.cur < 0 {
-				q.lost.Add(int64(len(pcm) / 2))
-				return
-			}
+		dst := q.room()
+		if dst == nil {
+			q.lost.Add(int64(len(pcm) / 2))
+			return
 		}
-		slot := q.slots[q.cur]
-		n := min(len(slot)-q.curLen, len(pcm)/2)
-		dst := slot[q.curLen : q.curLen+n]
-		for i := range dst {
+		n := min(len(dst), len(pcm)/2)
+		for i := range dst[:n] {
 			dst[i] = int16(binary.LittleEndian.Uint16(pcm[2*i:]))
 		}
-		q.curLen += n
+		q.filled(n)
 		pcm = pcm[2*n:]
-		if q.curLen == len(slot) {
-			q.stamp[q.cur] = q.now()
-			q.frames.Add(1)
-			select {
-			case q.full <- q.cur:
-			default: // cannot happen: full has room for every slot
-				q.lost.Add(int64(len(slot)))
-				q.give(q.cur)
-			}
-			q.cur = -1
+	}
+}
+
+// pushSamples is push for samples already decoded (the echo canceller's
+// output).
+func (q *frameQueue) pushSamples(s []int16) {
+	for len(s) > 0 {
+		dst := q.room()
+		if dst == nil {
+			q.lost.Add(int64(len(s)))
+			return
+		}
+		n := copy(dst, s)
+		q.filled(n)
+		s = s[n:]
+	}
+}
+
+// room returns the unfilled part of the slot being filled, taking a slot
+// first if needed; nil if there is none.
+func (q *frameQueue) room() []int16 {
+	if q.cur < 0 {
+		q.cur = q.take()
+		q.curLen = 0
+		if q.cur < 0 {
+			return nil
 		}
 	}
+	return q.slots[q.cur][q.curLen:]
+}
+
+// filled records n more samples in the current slot and queues it once full.
+func (q *frameQueue) filled(n int) {
+	q.curLen += n
+	slot := q.slots[q.cur]
+	if q.curLen < len(slot) {
+		return
+	}
+	q.stamp[q.cur] = q.now()
+	q.frames.Add(1)
+	select {
+	case q.full <- q.cur:
+	default: // cannot happen: full has room for every slot
+		q.lost.Add(int64(len(slot)))
+		q.give(q.cur)
+	}
+	q.cur = -1
 }
 
 // take gets an empty slot for the producer: a free one, else the oldest

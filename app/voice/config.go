@@ -2,7 +2,7 @@
 // through miniaudio (github.com/gen2brain/malgo), 20 ms framing paced at one
 // second of audio per second, a playback FIFO with prebuffering and instant
 // clearing (barge-in), and echo control (half-duplex gating, or acoustic echo
-// cancellation with libspeexdsp when both directions run at one rate).
+// cancellation with libspeexdsp, opt-in).
 //
 // The package implements the call manager's calls.Audio / calls.AudioSession
 // contract structurally without importing app/calls; cmd wires it:
@@ -37,6 +37,12 @@ const (
 	DefaultPrebufferMs   = 60
 	DefaultGateHangover  = 300 * time.Millisecond
 	DefaultQueueFrames   = 10
+	// DefaultSpeakerBufferMs is the speaker device's period. Audio handed
+	// to the device cannot be recalled by ClearPlayback, so this bounds
+	// barge-in latency; 10-20 ms underran (audible gaps, and an echo path
+	// that moves under the canceller) on a loaded 2-core machine, 40 ms
+	// did not.
+	DefaultSpeakerBufferMs = 40
 	// DefaultGateAttenuation is the gain applied to the microphone while the
 	// agent is audible (-40 dB): far below any voice-activity threshold, but
 	// not a hard mute.
@@ -54,13 +60,16 @@ type Rates struct {
 type EchoMode int
 
 const (
-	// EchoAuto cancels echo with libspeexdsp when both rates are equal (a
-	// duplex device), and falls back to gating otherwise. Headset wins.
-	EchoAuto EchoMode = iota
-	// EchoGate always uses half-duplex gating (unless Headset).
-	EchoGate
-	// EchoCancel is like EchoAuto but Open fails when cancellation is not
-	// possible (the rates differ), instead of falling back.
+	// EchoGate (the default) is half-duplex gating: while the agent is
+	// audible, plus GateHangover, the microphone is attenuated by
+	// GateAttenuation. The user cannot interrupt by voice.
+	EchoGate EchoMode = iota
+	// EchoCancel runs libspeexdsp's echo canceller (when both rates are
+	// equal; otherwise it gates) so the user can talk over the agent. The
+	// microphone stays gated until the canceller has found the echo delay
+	// and removes at least 18 dB, and again whenever that stops holding.
+	// Opt-in: it needs an echo path that holds still, and on a loaded
+	// machine a sound server that underruns moves it every few seconds.
 	EchoCancel
 )
 
@@ -71,7 +80,7 @@ func (m EchoMode) String() string {
 	case EchoCancel:
 		return "cancel"
 	default:
-		return "auto"
+		return fmt.Sprintf("EchoMode(%d)", int(m))
 	}
 }
 
@@ -102,6 +111,9 @@ type Config struct {
 	// GateAttenuation is the microphone gain while gated, 0 (silence) to
 	// below 1 (default 0.01, -40 dB).
 	GateAttenuation float64
+	// SpeakerBufferMs is the speaker device's buffer period (default 40,
+	// 10..200): smaller cuts barge-in latency, larger resists underruns.
+	SpeakerBufferMs int
 	// QueueFrames bounds the capture queue (default 10 frames, 200 ms at
 	// 20 ms). When it is full the oldest audio is dropped and counted.
 	QueueFrames int
@@ -130,6 +142,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.QueueFrames == 0 {
 		c.QueueFrames = DefaultQueueFrames
 	}
+	if c.SpeakerBufferMs == 0 {
+		c.SpeakerBufferMs = DefaultSpeakerBufferMs
+	}
 	var errs []error
 	if err := checkRates(Rates{c.InputRate, c.OutputRate}); err != nil {
 		errs = append(errs, err)
@@ -150,7 +165,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.QueueFrames < 3 || c.QueueFrames > 500 {
 		errs = append(errs, fmt.Errorf("voice: capture queue must hold 3..500 frames, got %d", c.QueueFrames))
 	}
-	if c.Echo < EchoAuto || c.Echo > EchoCancel {
+	if c.SpeakerBufferMs < 10 || c.SpeakerBufferMs > 200 {
+		errs = append(errs, fmt.Errorf("voice: speaker buffer must be 10..200 ms, got %d ms", c.SpeakerBufferMs))
+	}
+	if c.Echo < EchoGate || c.Echo > EchoCancel {
 		errs = append(errs, fmt.Errorf("voice: unknown echo mode %d", int(c.Echo)))
 	}
 	return c, errors.Join(errs...)

@@ -3,6 +3,7 @@ package voice
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,9 +36,8 @@ var backends = []malgo.Backend{
 	malgo.BackendAlsa,
 }
 
-// devicePeriod is the device callback period asked of miniaudio. Two
-// periods of 10 ms keep the audio that is already in the device (and cannot
-// be recalled by ClearPlayback) short.
+// The microphone's device period (miniaudio asks PulseAudio for one period
+// of buffering). The speaker's is Config.SpeakerBufferMs.
 const (
 	devicePeriodMs = 10
 	devicePeriods  = 3
@@ -116,7 +116,8 @@ func (e *Engine) Rates() Rates { return Rates{e.cfg.InputRate, e.cfg.OutputRate}
 
 // Stats are a session's counters.
 type Stats struct {
-	Echo string // "gate", "cancel" or "off" (headset)
+	Echo    string // "gate", "cancel" or "off" (headset)
+	EchoWhy string // why EchoCancel was asked for but gating is used
 
 	FramesSent     int64 // frames handed to uplink
 	SilenceFrames  int64 // sent as silence because no captured frame was ready
@@ -134,7 +135,17 @@ type Stats struct {
 	PlaybackDrops  int64 // agent samples dropped because the FIFO was full
 	Starved        int64 // times playback ran dry and went back to prebuffering
 	Clears         int64 // ClearPlayback calls that dropped audio
-	QueuedPlayback int   // agent samples waiting now
+
+	// EchoRemovedDB is, with echo cancellation, how much quieter the
+	// microphone got through the canceller while the agent was audible
+	// (includes the user's own speech when both talked); 0 otherwise.
+	EchoRemovedDB float64
+	// EchoConverged: the canceller currently removes enough echo that the
+	// microphone is not gated. EchoRepairs: times the echo delay was
+	// (re)measured and the filter restarted.
+	EchoConverged  bool
+	EchoRepairs    int64
+	QueuedPlayback int // agent samples waiting now
 }
 
 // Session is one call's open microphone and speaker. It satisfies
@@ -149,6 +160,7 @@ type Session struct {
 	ctx       *malgo.AllocatedContext
 	capture   *malgo.Device
 	playback  *malgo.Device
+	aec       *aecPath
 	deviceIDs []unsafe.Pointer // C memory for named devices, freed on Close
 
 	q    *frameQueue
@@ -158,6 +170,7 @@ type Session struct {
 	spkMuted    atomic.Bool
 	lastAudible atomic.Int64 // ns since epoch of the last audible agent sample; 0 never
 	echoMode    string
+	echoWhy     string // why cancellation was asked for but not used
 
 	sent, silence, muted, gated, trimmed, skipped atomic.Int64
 	micSamples, spkSamples                        atomic.Int64
@@ -166,6 +179,7 @@ type Session struct {
 	closing  atomic.Bool
 	stop     chan struct{}
 	done     chan struct{}
+	estDone  chan struct{} // the echo delay estimator, when cancelling
 	closeMu  sync.Mutex
 	closed   bool
 	deviceMu sync.Mutex
@@ -203,9 +217,7 @@ func (e *Engine) Open(r Rates, uplink func(pcm []byte)) (*Session, error) {
 		done:     make(chan struct{}),
 		echoMode: "gate",
 	}
-	if e.cfg.Headset {
-		s.echoMode = "off"
-	}
+	s.chooseEcho()
 	prebuf := r.OutputRate * e.cfg.PrebufferMs / 1000
 	s.q = newFrameQueue(e.cfg.QueueFrames, frameLen, s.now)
 	s.fifo = newPlayFIFO(prebuf, r.OutputRate*maxPlaybackSeconds)
@@ -218,6 +230,10 @@ func (e *Engine) Open(r Rates, uplink func(pcm []byte)) (*Session, error) {
 		return nil, err
 	}
 	go s.send()
+	if s.aec != nil {
+		s.estDone = make(chan struct{})
+		go s.aec.estimate(s.stop, s.estDone)
+	}
 	return s, nil
 }
 
@@ -233,7 +249,6 @@ func (s *Session) openDevices() error {
 	if err != nil {
 		return err
 	}
-
 	cc := malgo.DefaultDeviceConfig(malgo.Capture)
 	cc.SampleRate = uint32(s.rates.InputRate)
 	cc.Capture.Format = malgo.FormatS16
@@ -245,6 +260,10 @@ func (s *Session) openDevices() error {
 	s.capture, err = malgo.InitDevice(s.ctx.Context, cc, malgo.DeviceCallbacks{
 		Data: func(_, in []byte, n uint32) {
 			s.micSamples.Add(int64(n))
+			if s.aec != nil {
+				s.aec.capture(s, in)
+				return
+			}
 			s.q.push(in)
 		},
 		Stop: s.onStop,
@@ -259,7 +278,7 @@ func (s *Session) openDevices() error {
 	pc.Playback.Format = malgo.FormatS16
 	pc.Playback.Channels = 1
 	pc.Playback.DeviceID = playID
-	pc.PeriodSizeInMilliseconds = devicePeriodMs
+	pc.PeriodSizeInMilliseconds = uint32(s.cfg.SpeakerBufferMs)
 	pc.Periods = devicePeriods
 	pc.Pulse.StreamNamePlayback = "Ultravox call speaker"
 	s.playback, err = malgo.InitDevice(s.ctx.Context, pc, malgo.DeviceCallbacks{
@@ -338,6 +357,9 @@ func (s *Session) Err() error {
 func (s *Session) play(out []byte) {
 	s.spkSamples.Add(int64(len(out) / 2))
 	peak := s.fifo.read(out, s.spkMuted.Load())
+	if s.aec != nil {
+		s.aec.playedOut(out)
+	}
 	if peak >= audibleThreshold {
 		s.lastAudible.Store(s.now())
 	}
@@ -396,7 +418,9 @@ func (s *Session) nextFrame(frame []int16) []byte {
 		return out
 	}
 	gain := 1.0
-	if !s.cfg.Headset {
+	// With cancellation, gate until the canceller has shown it removes the
+	// echo (and again whenever it stops doing so).
+	if s.echoMode == "gate" || (s.aec != nil && !s.aec.converged.Load()) {
 		if last := s.lastAudible.Load(); last != 0 && stamp-last < int64(s.cfg.GateHangover) {
 			gain = s.cfg.GateAttenuation
 			s.gated.Add(1)
@@ -445,7 +469,7 @@ func (s *Session) Stats() Stats {
 		QueuedPlayback: f.n,
 	}
 	f.mu.Unlock()
-	st.Echo = s.echoMode
+	st.Echo, st.EchoWhy = s.echoMode, s.echoWhy
 	st.FramesSent = s.sent.Load()
 	st.SilenceFrames = s.silence.Load()
 	st.MutedFrames = s.muted.Load()
@@ -456,6 +480,13 @@ func (s *Session) Stats() Stats {
 	st.LostSamples = s.q.lost.Load()
 	st.SkippedFrames = s.skipped.Load()
 	st.MicSamples = s.micSamples.Load()
+	if a := s.aec; a != nil {
+		if in, out := a.echoIn.Load(), a.echoOut.Load(); in > 0 {
+			st.EchoRemovedDB = 10 * math.Log10(float64(in)/float64(max(out, 1)))
+		}
+		st.EchoConverged = a.converged.Load()
+		st.EchoRepairs = a.changes.Load()
+	}
 	st.SpeakerSamples = s.spkSamples.Load()
 	return st
 }
@@ -471,6 +502,9 @@ func (s *Session) Close() error {
 	s.closed = true
 	close(s.stop)
 	<-s.done
+	if s.estDone != nil {
+		<-s.estDone
+	}
 	s.release()
 	return nil
 }
@@ -485,6 +519,10 @@ func (s *Session) release() {
 	if s.playback != nil {
 		s.playback.Uninit()
 		s.playback = nil
+	}
+	if s.aec != nil {
+		s.aec.c.close()
+		s.aec = nil
 	}
 	if s.ctx != nil {
 		freeContext(s.ctx)

@@ -32,6 +32,7 @@ func TestConfigRejectsBadValuesWithSpecificMessages(t *testing.T) {
 		{Config{GateAttenuation: 1.5}, "gate attenuation must be a gain from 0 to below 1, got 1.5"},
 		{Config{QueueFrames: 2}, "capture queue must hold 3..500 frames, got 2"},
 		{Config{Echo: 7}, "unknown echo mode 7"},
+		{Config{SpeakerBufferMs: 5}, "speaker buffer must be 10..200 ms, got 5 ms"},
 	} {
 		_, err := NewEngine(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
