@@ -459,3 +459,83 @@ func TestSimPaginationAndLookup(t *testing.T) {
 		t.Fatalf("FindCallByMetadata for nobody: %v %v", none, err)
 	}
 }
+
+// TestSimAdHocCallWithText creates an ad-hoc call with most request fields
+// set (the simulator validates the body against the schema), talks to it in
+// text over the socket and over REST, and hangs up over the socket.
+func TestSimAdHocCallWithText(t *testing.T) {
+	sim := simtest.New(t, func(o *simulator.Options) { o.SpeakGreeting = false; o.SettleDelay = -1 })
+	c := simClient(t, sim)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	temp := 0.3
+	rec := false
+	rid := uuid.NewString()
+	call, err := c.CreateCall(ctx, ultravox.StartCallRequest{
+		SystemPrompt:        "You are a test agent.",
+		Temperature:         &temp,
+		Voice:               "Mark",
+		LanguageHint:        "en",
+		JoinTimeout:         ultravox.Seconds(10).Ptr(),
+		MaxDuration:         ultravox.DurationOf(90500 * time.Millisecond).Ptr(),
+		TimeExceededMessage: "Time is up, goodbye.",
+		InactivityMessages:  []ultravox.TimedMessage{{Duration: ultravox.Seconds(20).Ptr(), Message: "Are you there?"}},
+		Medium:              &ultravox.CallMedium{ServerWebSocket: &ultravox.ServerWebSocketMedium{InputSampleRate: simRate}},
+		RecordingEnabled:    &rec,
+		FirstSpeakerSettings: &ultravox.FirstSpeakerSettings{User: &ultravox.UserGreeting{
+			Fallback: &ultravox.FallbackAgentGreeting{Delay: ultravox.Seconds(5).Ptr(), Text: "Hello?"}}},
+		Metadata: map[string]string{ultravox.MetaRequestID: rid, ultravox.MetaDevice: "test-host", ultravox.MetaSession: "s1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if call.MaxDuration.Std() != 90500*time.Millisecond || call.TimeExceededMessage == nil || *call.TimeExceededMessage != "Time is up, goodbye." ||
+		call.Metadata[ultravox.MetaDevice] != "test-host" {
+		t.Fatalf("created %+v", call)
+	}
+	s, err := ultravox.Join(ctx, *call.JoinURL, ultravox.JoinOptions{Version: "9.9.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	waitFor(t, ctx, s, "call_started", func(it ultravox.Incoming) bool { _, ok := it.(ultravox.CallStarted); return ok })
+	agentFinal := func(sub string) func(ultravox.Incoming) bool {
+		return func(it ultravox.Incoming) bool {
+			tr, ok := it.(ultravox.Transcript)
+			return ok && tr.Role == "agent" && tr.Final && tr.Text != nil && strings.Contains(*tr.Text, sub)
+		}
+	}
+	if err := s.SendText("over the socket"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, s, "reply to socket text", agentFinal("over the socket"))
+	if err := c.SendDataMessage(ctx, call.CallID, map[string]string{"type": "user_text_message", "text": "over REST"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, s, "reply to REST text", agentFinal("over REST"))
+
+	// The metadata filter is accepted by the schema and finds the call.
+	page, err := c.ListCalls(ctx, ultravox.ListCallsParams{Sort: "-created", PageSize: 10, FromDate: time.Now().Add(-time.Minute),
+		Metadata: map[string]string{ultravox.MetaSession: "s1"}})
+	if err != nil || len(page.Results) == 0 || page.Results[0].CallID != call.CallID {
+		t.Fatalf("list by metadata: %v %v", page, err)
+	}
+
+	if err := s.HangUp("bye"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := s.Next(ctx); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("after socket hang_up: %v", err)
+		}
+	}
+	ended := waitEnded(t, ctx, c, call.CallID, true)
+	if ended.EndReasonString() != ultravox.EndReasonAgentHangup || !ultravox.BillingSettled(ended.BillingStatus) {
+		t.Fatalf("ended %q %s", ended.EndReasonString(), ended.BillingStatus)
+	}
+	if err := c.HangUp(ctx, call.CallID, "again"); !ultravox.IsNotActive(err) {
+		t.Fatalf("hang_up after the end: %v", err)
+	}
+}
