@@ -167,11 +167,8 @@ func New(cfg Config) (*Manager, error) {
 			ID: e.CallID, RequestID: e.RequestID, Ours: true, Recovered: true, AgentID: e.AgentID,
 			State: CallEnding, Joined: e.Joined, MaxDuration: time.Duration(e.MaxDurSec * float64(time.Second)),
 		}}
-		if e.SessionID == cfg.SessionID {
-			// Same session id (a restart that kept it): still not ours to
-			// rejoin, the socket is gone.
-			m.log.Info("journal entry from this session id", "request", e.RequestID)
-		}
+		// A call from an earlier run: its socket is gone, so it is ended
+		// (REST hang_up) and confirmed by the first poll.
 		oc.endRequested = true
 		m.ours = append(m.ours, oc)
 	}
