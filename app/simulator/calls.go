@@ -31,6 +31,7 @@ type simCall struct {
 	websocket   bool
 	inRate      int
 	outRate     int
+	bufferMs    int
 	medium      json.RawMessage
 
 	token         string
@@ -191,6 +192,7 @@ type callSpec struct {
 	websocket   bool
 	inRate      int
 	outRate     int
+	bufferMs    int
 	medium      json.RawMessage
 	greeting    string
 	userFirst   bool
@@ -296,6 +298,10 @@ func (s *Server) parseCreate(body []byte, agent *Agent, agentCall bool) (callSpe
 				if ws.ClientBufferSizeMs < 0 {
 					fe.add("medium.serverWebSocket.clientBufferSizeMs", "clientBufferSizeMs must not be negative")
 				}
+				spec.bufferMs = ws.ClientBufferSizeMs
+				if spec.bufferMs == 0 {
+					spec.bufferMs = 60
+				}
 				if ws.MediaIdleTimeout != nil {
 					d, err := parseDuration(*ws.MediaIdleTimeout)
 					if err != nil {
@@ -395,6 +401,7 @@ func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCal
 		websocket:            spec.websocket,
 		inRate:               spec.inRate,
 		outRate:              spec.outRate,
+		bufferMs:             spec.bufferMs,
 		medium:               spec.medium,
 		token:                randomToken(),
 		metadata:             map[string]string{},

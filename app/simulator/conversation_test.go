@@ -314,3 +314,44 @@ func TestAgentVoice(t *testing.T) {
 		})
 	}
 }
+
+// TestBurstAudio: with a large client buffer and SendAhead, the agent's
+// audio arrives ahead of real time, and a barge-in still clears it.
+func TestBurstAudio(t *testing.T) {
+	t.Parallel()
+	sim := simtest.New(t, func(o *simulator.Options) { o.SendAhead = 30 * time.Second })
+	a := newAPI(t, sim)
+	text := "This greeting is long enough to take a few seconds to say out loud."
+	c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, map[string]any{"clientBufferSizeMs": 30000}),
+		"firstSpeakerSettings": map[string]any{"agent": map[string]any{"text": text}}})
+	w := dial(t, *c.JoinURL)
+	start := time.Now()
+	bytes := 0
+	w.until(5*time.Second, func(f wsFrame) bool {
+		if f.binary {
+			bytes += len(f.data)
+		}
+		return bytes >= rate*2*3 // three seconds of audio
+	})
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Fatalf("3 s of audio took %v: not sent ahead", d)
+	}
+	w.stream(rate, tone(rate, 200*time.Millisecond, 8000), false)
+	w.next("playback_clear_buffer", 2*time.Second)
+
+	// Without a large client buffer the same server paces in real time.
+	c2 := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil),
+		"firstSpeakerSettings": map[string]any{"agent": map[string]any{"text": text}}})
+	w2 := dial(t, *c2.JoinURL)
+	start = time.Now()
+	bytes = 0
+	w2.until(5*time.Second, func(f wsFrame) bool {
+		if f.binary {
+			bytes += len(f.data)
+		}
+		return bytes >= rate*2
+	})
+	if d := time.Since(start); d < 800*time.Millisecond {
+		t.Fatalf("1 s of audio arrived in %v with a 60 ms client buffer", d)
+	}
+}

@@ -103,6 +103,12 @@ type Options struct {
 	// EndOfSpeech is the quiet time after which the user is taken to have
 	// stopped talking (default 600 ms of received audio).
 	EndOfSpeech time.Duration
+	// SendAhead is how far agent audio may run ahead of real time (default
+	// 40 ms, one chunk), never more than the call's clientBufferSizeMs
+	// (60 ms when unset, as the API). A large value with a large client
+	// buffer makes the agent burst its audio, as Ultravox does, so that
+	// playback_clear_buffer has seconds of queued audio to drop.
+	SendAhead time.Duration
 	// Speech is the agent's voice (default SynthSpeech: speech-like,
 	// unintelligible). EspeakSpeech says the words. When it fails, the agent
 	// falls back to SynthSpeech.
@@ -172,6 +178,9 @@ func (o *Options) fill() {
 	}
 	if o.EndOfSpeech <= 0 {
 		o.EndOfSpeech = 600 * time.Millisecond
+	}
+	if o.SendAhead <= 0 {
+		o.SendAhead = chunkDur
 	}
 	if o.Speech == nil {
 		o.Speech = SynthSpeech

@@ -64,6 +64,7 @@ type session struct {
 	events chan sessEvent
 
 	inRate, outRate int
+	ahead           time.Duration // how far audio may run ahead of real time
 	greeting        string
 	speakFirst      bool
 	textOnly        bool
@@ -147,6 +148,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		events:     make(chan sessEvent, 256),
 		inRate:     c.inRate,
 		outRate:    c.outRate,
+		ahead:      min(s.opts.SendAhead, time.Duration(c.bufferMs)*time.Millisecond),
 		greeting:   c.greeting,
 		speakFirst: s.opts.SpeakGreeting && !c.userFirst,
 		textOnly:   c.initialOutputMedium == "MESSAGE_MEDIUM_TEXT",
@@ -418,8 +420,10 @@ func (a *agent) tick(now time.Time) bool {
 		return false
 	}
 	bytesPerSec := 2 * a.x.outRate
-	due := int(now.Sub(u.started).Seconds()*float64(bytesPerSec)) &^ 1
-	due = min(due+bytesPerSec*int(chunkDur/time.Millisecond)/1000, len(u.pcm)) // keep one chunk ahead
+	// played is where the client's playback is, at one second per second;
+	// audio may be sent ahead of it by the session's allowance.
+	played := min(max(0, int(now.Sub(u.started).Seconds()*float64(bytesPerSec)))&^1, len(u.pcm))
+	due := min(played+int(a.x.ahead.Seconds()*float64(bytesPerSec))&^1, len(u.pcm))
 	maxChunk := (bytesPerSec * 60 / 1000) &^ 1
 	for u.off < due {
 		n := min(due-u.off, maxChunk)
@@ -428,21 +432,21 @@ func (a *agent) tick(now time.Time) bool {
 		}
 		u.off += n
 	}
-	// Transcript deltas follow the audio, word by word.
+	// Transcript deltas follow the playback, word by word.
+	heard := min(played, u.off)
 	runes := []rune(u.text)
-	shown := len(runes) * u.off / len(u.pcm)
-	if u.off >= len(u.pcm) {
-		shown = len(runes)
-	} else if i := strings.LastIndex(string(runes[:shown]), " "); i >= 0 {
+	shown := len(runes) * heard / len(u.pcm)
+	if i := strings.LastIndex(string(runes[:shown]), " "); i >= 0 {
 		shown = len([]rune(string(runes[:shown])[:i+1]))
 	} else {
 		shown = 0
 	}
-	if shown > u.shownChars && u.off < len(u.pcm) {
+	if shown > u.shownChars && heard < len(u.pcm) {
 		a.x.sendJSON(transcript("agent", "voice", "", string(runes[u.shownChars:shown]), false, u.ordinal))
 		u.shownChars = shown
 	}
-	if u.off >= len(u.pcm) {
+	// The agent has spoken once all of it is sent and played.
+	if heard >= len(u.pcm) {
 		a.x.s.recordMessage(a.x.callID, "MESSAGE_ROLE_AGENT", u.text, "MESSAGE_MEDIUM_VOICE")
 		a.x.sendJSON(transcript("agent", "voice", u.text, "", true, u.ordinal))
 		return a.finish()
