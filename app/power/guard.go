@@ -2,6 +2,7 @@ package power
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -323,7 +324,7 @@ func (g *Guard) syncLock(askManager bool) {
 		return
 	}
 	err := g.inh.Inhibit()
-	if err == nil || err == ErrNoInhibitor {
+	if err == nil || errors.Is(err, ErrNoInhibitor) {
 		return
 	}
 	g.mu.Lock()

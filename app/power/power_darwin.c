@@ -14,6 +14,7 @@ static io_connect_t uvt_root = MACH_PORT_NULL;
 static IONotificationPortRef uvt_port = NULL;
 static io_object_t uvt_notifier = 0;
 static CFRunLoopRef uvt_loop = NULL;
+static volatile int uvt_stopping = 0;
 
 static void uvt_power_cb(void *ref, io_service_t svc, natural_t type, void *arg) {
 	uvtPowerMessage((uintptr_t)ref, (unsigned int)type, (long)arg);
@@ -35,8 +36,12 @@ int uvt_run(uintptr_t handle) {
 	CFNotificationCenterRef dc = CFNotificationCenterGetDistributedCenter();
 	CFNotificationCenterAddObserver(dc, (void *)handle, uvt_lock_cb, CFSTR("com.apple.screenIsLocked"), NULL, CFNotificationSuspensionBehaviorDeliverImmediately);
 	CFNotificationCenterAddObserver(dc, (void *)handle, uvt_lock_cb, CFSTR("com.apple.screenIsUnlocked"), NULL, CFNotificationSuspensionBehaviorDeliverImmediately);
+	uvt_stopping = 0;
 	uvtReady(handle);
-	CFRunLoopRun();
+	// Run in slices, so a stop requested before the loop started still ends it.
+	while (!uvt_stopping) {
+		CFRunLoopRunInMode(kCFRunLoopDefaultMode, 1.0, false);
+	}
 	CFNotificationCenterRemoveEveryObserver(dc, (void *)handle);
 	CFRunLoopRemoveSource(uvt_loop, IONotificationPortGetRunLoopSource(uvt_port), kCFRunLoopCommonModes);
 	IODeregisterForSystemPower(&uvt_notifier);
@@ -47,6 +52,7 @@ int uvt_run(uintptr_t handle) {
 }
 
 void uvt_stop(void) {
+	uvt_stopping = 1;
 	if (uvt_loop != NULL) {
 		CFRunLoopStop(uvt_loop);
 	}
