@@ -38,11 +38,15 @@ const (
 	DefaultGateHangover  = 300 * time.Millisecond
 	DefaultQueueFrames   = 10
 	// DefaultSpeakerBufferMs is the speaker device's period. Audio handed
-	// to the device cannot be recalled by ClearPlayback, so this bounds
-	// barge-in latency; 10-20 ms underran (audible gaps, and an echo path
-	// that moves under the canceller) on a loaded 2-core machine, 40 ms
-	// did not.
-	DefaultSpeakerBufferMs = 40
+	// to the device cannot be recalled by ClearPlayback, so it bounds
+	// barge-in latency (measured through PulseAudio: 13 ms at 10, 23 ms at
+	// 20, 30-67 ms at 40). 20 ms is one frame period; 10 ms underran on a
+	// loaded 2-core machine.
+	DefaultSpeakerBufferMs = 20
+	// DefaultCancelSpeakerBufferMs is the default with EchoCancel: every
+	// underrun moves the echo path under the canceller, and at 10-20 ms it
+	// moved every few seconds on a loaded machine; at 40 ms it held.
+	DefaultCancelSpeakerBufferMs = 40
 	// DefaultGateAttenuation is the gain applied to the microphone while the
 	// agent is audible (-40 dB): far below any voice-activity threshold, but
 	// not a hard mute.
@@ -111,8 +115,9 @@ type Config struct {
 	// GateAttenuation is the microphone gain while gated, 0 (silence) to
 	// below 1 (default 0.01, -40 dB).
 	GateAttenuation float64
-	// SpeakerBufferMs is the speaker device's buffer period (default 40,
-	// 10..200): smaller cuts barge-in latency, larger resists underruns.
+	// SpeakerBufferMs is the speaker device's buffer period (default 20,
+	// or 40 with EchoCancel; 10..200): smaller cuts barge-in latency,
+	// larger resists underruns.
 	SpeakerBufferMs int
 	// QueueFrames bounds the capture queue (default 10 frames, 200 ms at
 	// 20 ms). When it is full the oldest audio is dropped and counted.
@@ -144,6 +149,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SpeakerBufferMs == 0 {
 		c.SpeakerBufferMs = DefaultSpeakerBufferMs
+		if c.Echo == EchoCancel && !c.Headset {
+			c.SpeakerBufferMs = DefaultCancelSpeakerBufferMs
+		}
 	}
 	var errs []error
 	if err := checkRates(Rates{c.InputRate, c.OutputRate}); err != nil {
