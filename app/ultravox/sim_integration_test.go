@@ -97,6 +97,7 @@ func waitEnded(t *testing.T, ctx context.Context, c *ultravox.Client, id string,
 // socket: create, join, greeting, speech and reply, ping, REST hang_up,
 // settle, messages, delete.
 func TestSimConversation(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, func(o *simulator.Options) { o.SettleDelay = 200 * time.Millisecond })
 	c := simClient(t, sim)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -244,6 +245,7 @@ func TestSimConversation(t *testing.T) {
 // fault controls: a failure after the server created the call still leaves
 // exactly one call, and the client returns it.
 func TestSimCreateRecovery(t *testing.T) {
+	t.Parallel()
 	faults := map[string]func(*simulator.Server){
 		"connection cut after create": func(s *simulator.Server) { s.CutNext(1) },
 		"500 after create":            func(s *simulator.Server) { s.FailNextAfterHandling(1, 500) },
@@ -277,6 +279,7 @@ func TestSimCreateRecovery(t *testing.T) {
 }
 
 func TestSimErrors(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, func(o *simulator.Options) { o.SpeakGreeting = false; o.MaxConcurrent = 2 })
 	c := simClient(t, sim, func(o *ultravox.Options) { o.MaxRetries = -1 })
 	ctx := context.Background()
@@ -324,6 +327,7 @@ func TestSimErrors(t *testing.T) {
 }
 
 func TestSimSocketEnds(t *testing.T) {
+	t.Parallel()
 	t.Run("dropped connection", func(t *testing.T) {
 		sim := simtest.New(t, func(o *simulator.Options) { o.SpeakGreeting = false; o.SettleDelay = -1 })
 		c := simClient(t, sim)
@@ -411,6 +415,7 @@ func TestSimSocketEnds(t *testing.T) {
 }
 
 func TestSimPaginationAndLookup(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, func(o *simulator.Options) { o.SpeakGreeting = false; o.MaxConcurrent = -1 })
 	c := simClient(t, sim)
 	ctx := context.Background()
@@ -464,6 +469,7 @@ func TestSimPaginationAndLookup(t *testing.T) {
 // set (the simulator validates the body against the schema), talks to it in
 // text over the socket and over REST, and hangs up over the socket.
 func TestSimAdHocCallWithText(t *testing.T) {
+	t.Parallel()
 	sim := simtest.New(t, func(o *simulator.Options) { o.SpeakGreeting = false; o.SettleDelay = -1 })
 	c := simClient(t, sim)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
