@@ -123,6 +123,8 @@ type Guard struct {
 	wakeAt      time.Time
 	refusedLive bool // Inhibit failed during the current live period
 	toldNoLock  bool
+	lockErr     string
+	refusals    uint64
 
 	lockEnding atomic.Bool // a screen-lock EndEverything is running
 
@@ -176,12 +178,17 @@ type GuardStatus struct {
 	Phase     string // "awake", "will sleep", "will shut down"
 	Snapshots uint64 // snapshots seen
 	Events    uint64 // power events handled to the end
+	// LockError is the OS's last refusal of the delay lock ("" if none);
+	// LockRefusals counts them.
+	LockError    string
+	LockRefusals uint64
 }
 
 // Status reports the guard's state now.
 func (g *Guard) Status() GuardStatus {
 	g.mu.Lock()
-	st := GuardStatus{Live: g.live, Phase: "awake", Snapshots: g.snapshots, Events: g.events}
+	st := GuardStatus{Live: g.live, Phase: "awake", Snapshots: g.snapshots, Events: g.events,
+		LockError: g.lockErr, LockRefusals: g.refusals}
 	if g.phase != 0 {
 		st.Phase = g.phase.String()
 	}
@@ -337,6 +344,10 @@ func (g *Guard) syncLock(askManager bool) {
 		g.notify(Notice{Kind: NoticeNoSleepLock, Time: time.Now(),
 			Message: "Ultravox Tray cannot delay sleep (" + err.Error() + "). Calls are still ended when sleep starts, if there is time."})
 	}
+	g.mu.Lock()
+	g.lockErr = err.Error()
+	g.refusals++
+	g.mu.Unlock()
 }
 
 func (g *Guard) handle(ev Event) {

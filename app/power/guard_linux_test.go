@@ -365,12 +365,17 @@ func TestGuardRefusedInhibitStillEndsCalls(t *testing.T) {
 	if _, _, ok := e.serverEnded(v.ID); !ok {
 		t.Fatal("the call is still live on the server")
 	}
+	if a := e.fake.Attempts(); a != 1 {
+		t.Fatalf("%d Inhibit attempts for one call, want 1 (no retry while the call is live)", a)
+	}
 	e.fake.PrepareForSleep(false)
-	// A second live call: refused again, but told only once.
+	// A second live call: asked and refused again, but told only once.
 	e.startBilling()
-	e.waitStatus("second call live", func(s GuardStatus) bool { return s.Live })
-	e.m.Recheck()
-	time.Sleep(200 * time.Millisecond) // let a refusal happen if it would
+	e.fake.WaitAttempts(2, 5*time.Second)
+	st := e.waitStatus("second refusal handled", func(s GuardStatus) bool { return s.LockRefusals == 2 })
+	if !strings.Contains(st.LockError, "Permission denied") {
+		t.Fatalf("status lock error %q", st.LockError)
+	}
 	if c := e.noticeCount(NoticeNoSleepLock); c != 1 {
 		t.Fatalf("%d no-lock notices, want 1", c)
 	}

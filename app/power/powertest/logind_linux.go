@@ -57,13 +57,14 @@ type Logind struct {
 	session dbus.ObjectPath
 	props   *prop.Properties
 
-	mu      sync.Mutex
-	refuse  *dbus.Error
-	locks   []*Inhibitor
-	changed chan struct{} // closed and replaced on every lock change
-	wg      sync.WaitGroup
-	closing chan struct{}
-	readers []*os.File
+	mu       sync.Mutex
+	refuse   *dbus.Error
+	attempts int // Inhibit calls, refused ones included
+	locks    []*Inhibitor
+	changed  chan struct{} // closed and replaced on every lock change
+	wg       sync.WaitGroup
+	closing  chan struct{}
+	readers  []*os.File
 	// wantsReply: serials of Inhibit calls whose reply the fake sends itself.
 	wantsReply map[uint32]bool
 }
@@ -181,6 +182,8 @@ func (m *manager) Inhibit(msg dbus.Message, what, who, why, mode string) *dbus.E
 
 	l.mu.Lock()
 	refuse := l.refuse
+	l.attempts++
+	l.notifyLocked()
 	l.mu.Unlock()
 	if refuse != nil {
 		return fail(refuse)
@@ -310,6 +313,22 @@ func (l *Logind) Inhibitors() []Inhibitor {
 		out[i] = *x
 	}
 	return out
+}
+
+// Attempts is the number of Inhibit calls so far, refused ones included.
+func (l *Logind) Attempts() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.attempts
+}
+
+// WaitAttempts waits until at least n Inhibit calls were made, failing the
+// test after timeout.
+func (l *Logind) WaitAttempts(n int, timeout time.Duration) {
+	l.t.Helper()
+	if !l.wait(timeout, func() bool { return l.attempts >= n }) {
+		l.t.Fatalf("powertest: %d Inhibit call(s) after %s, want %d", l.Attempts(), timeout, n)
+	}
 }
 
 // Held is the number of locks handed out and not released.
