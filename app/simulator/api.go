@@ -78,6 +78,9 @@ func (s *Server) routes() http.Handler {
 	root := http.NewServeMux()
 	root.Handle("/api/", apiHandler)
 	root.HandleFunc("GET /sim/join/{token}", s.join)
+	if s.opts.ControlAPI {
+		s.controlRoutes(root)
+	}
 	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found. The Ultravox simulator serves /api/..."}, "")
 	})

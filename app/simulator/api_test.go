@@ -542,3 +542,47 @@ func TestCreateRateLimit(t *testing.T) {
 		t.Fatalf("%d calls, want 4", n)
 	}
 }
+
+// TestControlAPI drives the test controls over HTTP, as a person would
+// with curl against the standalone simulator.
+func TestControlAPI(t *testing.T) {
+	t.Parallel()
+	sim := simtest.New(t, quiet, func(o *simulator.Options) { o.ControlAPI = true; o.SettleDelay = -1 })
+	a := newAPI(t, sim)
+	var started map[string]string
+	a.json("POST", "/sim/control/elsewhere?joined=true&maxDuration=300s&agent="+sim.Agents()[0].AgentID, nil, 200, &started)
+	c := a.getCall(started["callId"])
+	if c.Joined == nil || c.MaxDuration != "300s" || c.Agent == nil {
+		t.Fatalf("call elsewhere = %+v", c)
+	}
+	a.json("POST", "/sim/control/end?reason=timeout&call="+c.CallID, nil, 200, nil)
+	if got := a.getCall(c.CallID); endReason(got) != simulator.EndTimeout {
+		t.Fatalf("endReason %q", endReason(got))
+	}
+	a.json("POST", "/sim/control/unauthorized?on=true", nil, 200, nil)
+	if st, _, _ := a.do("GET", "/api/accounts/me", nil); st != 401 {
+		t.Fatalf("status %d while unauthorized", st)
+	}
+	a.json("POST", "/sim/control/unauthorized?on=false", nil, 200, nil)
+	a.json("POST", "/sim/control/unresponsive", nil, 200, nil)
+	a.json("POST", "/sim/control/unresponsive?on=false", nil, 200, nil) // the controls keep answering
+	a.json("POST", "/sim/control/fail-next?n=1&status=429", nil, 200, nil)
+	if st, _, _ := a.do("GET", "/api/accounts/me", nil); st != 429 {
+		t.Fatalf("status %d after fail-next", st)
+	}
+	for _, bad := range []string{"end?call=nope", "fail-next?status=200", "latency?d=soon", "unauthorized?on=maybe", "hangup-reason?reason=quit", "elsewhere?maxDuration=5m", "malformed?n=-1"} {
+		status, _, raw := a.do("POST", "/sim/control/"+bad, nil)
+		if status != 400 || !strings.Contains(string(raw), "detail") {
+			t.Errorf("%s: %d %s, want 400 with a detail", bad, status, raw)
+		}
+	}
+	wrong := &api{t: t, base: sim.URL(), key: "other"}
+	if st, _, _ := wrong.do("POST", "/sim/control/drop-sockets", nil); st != 401 {
+		t.Fatalf("control without the key: %d", st)
+	}
+	// Off by default.
+	plain := simtest.New(t)
+	if st, _, _ := newAPI(t, plain).do("POST", "/sim/control/drop-sockets", nil); st != 404 {
+		t.Fatalf("control API served without ControlAPI: %d", st)
+	}
+}

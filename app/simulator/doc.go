@@ -50,7 +50,8 @@
 //   - Test controls: seeded agents and account, StartCallElsewhere and
 //     JoinElsewhere, ForceEnd, FailNext, FailNextAfterHandling, CutNext,
 //     Malformed, SetLatency, DropSockets, SetUnauthorized, SetUnresponsive,
-//     SetHangupReason, a FakeClock; recording of every request and of each
+//     SetHangupReason, a FakeClock (also over HTTP under /sim/control/ with
+//     Options.ControlAPI, for the standalone simulator); recording of every request and of each
 //     call's audio both ways with arrival times, and its transcript.
 //
 // # What it leaves out

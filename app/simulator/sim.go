@@ -115,6 +115,9 @@ type Options struct {
 	Speech SpeechFunc
 	// Clock drives the lifecycle; real UTC time when nil.
 	Clock Clock
+	// ControlAPI serves the test controls over HTTP under /sim/control/
+	// (POST, with the API key), for the standalone simulator.
+	ControlAPI bool
 	// Middleware wraps the REST handler (not the call sockets); the contract
 	// validator plugs in here.
 	Middleware func(http.Handler) http.Handler

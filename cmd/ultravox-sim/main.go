@@ -34,10 +34,12 @@ func main() {
 
 // config is the parsed command line.
 type config struct {
-	addr  string
-	opts  simulator.Options
-	fails []failSpec
-	lat   time.Duration
+	addr         string
+	opts         simulator.Options
+	fails        []failSpec
+	lat          time.Duration
+	elsewhere    int
+	unauthorized bool
 }
 
 type failSpec struct{ n, status int }
@@ -62,6 +64,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	greet := fs.Bool("greet", true, "the agent speaks a greeting when a client joins")
 	voice := fs.String("voice", "auto", "the agent's voice: espeak (espeak-ng says the words), synth (speech-like tones), auto (espeak when installed)")
 	quiet := fs.Bool("quiet", false, "do not log call events")
+	control := fs.Bool("control", true, "serve the test controls under /sim/control/ (POST with the key; see the banner)")
+	elsewhere := fs.Int("elsewhere", 0, "start this many joined calls \"from another device\" at startup")
+	unauthorized := fs.Bool("unauthorized", false, "answer 401 to every API request (a revoked key)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -112,6 +117,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	o.DefaultJoinTimeout = *join
 	o.DefaultMaxDuration = *maxDur
 	o.SpeakGreeting = *greet
+	o.ControlAPI = *control
+	if *elsewhere < 0 {
+		return cfg, fmt.Errorf("-elsewhere %d: must be 0 or more", *elsewhere)
+	}
+	cfg.elsewhere = *elsewhere
+	cfg.unauthorized = *unauthorized
 	switch *voice {
 	case "synth":
 		o.Speech = simulator.SynthSpeech
@@ -194,6 +205,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		sim.FailNext(f.n, f.status)
 	}
 	sim.SetLatency(cfg.lat)
+	sim.SetUnauthorized(cfg.unauthorized)
+	for i := 0; i < cfg.elsewhere; i++ {
+		if _, err := sim.StartCallElsewhere(sim.Agents()[0].AgentID, true, 0); err != nil {
+			return fmt.Errorf("-elsewhere: call %d: %w", i+1, err)
+		}
+	}
 	fmt.Fprintf(stdout, "Ultravox simulator listening on %s\n", sim.URL())
 	fmt.Fprintf(stdout, "API key (a test key, not a real one): %s\n", sim.APIKey())
 	fmt.Fprintf(stdout, "Try: curl -H 'X-API-Key: %s' %s/api/accounts/me\n", sim.APIKey(), sim.URL())
@@ -201,6 +218,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		fmt.Fprintf(stdout, "Agent %q: %s\n", a.Name, a.AgentID)
 	}
 	fmt.Fprintf(stdout, "For the tray app: ULTRAVOX_API_URL=%s ULTRAVOX_API_KEY=%s\n", sim.URL(), sim.APIKey())
+	if cfg.opts.ControlAPI {
+		fmt.Fprintf(stdout, "Controls: curl -X POST -H 'X-API-Key: %s' '%s/sim/control/<op>?...' with op one of\n", sim.APIKey(), sim.URL())
+		fmt.Fprintln(stdout, "  elsewhere?joined=true&maxDuration=300s&agent=ID, end?call=ID&reason=timeout, fail-next?n=2&status=503,")
+		fmt.Fprintln(stdout, "  malformed?n=1, latency?d=500ms, unauthorized?on=true, unresponsive?on=true, drop-sockets, hangup-reason?reason=hangup")
+	}
 	if ready != nil {
 		ready(sim)
 	}

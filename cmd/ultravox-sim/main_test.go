@@ -31,7 +31,7 @@ func TestCurlLikeSession(t *testing.T) {
 	done := make(chan error, 1)
 	var out, errOut bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-settle", "0", "-seed-agents", "Support agent,Billing bot", "-quiet"}, &out, &errOut, func(s *simulator.Server) { ready <- s })
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-settle", "0", "-seed-agents", "Support agent,Billing bot", "-elsewhere", "1", "-quiet"}, &out, &errOut, func(s *simulator.Server) { ready <- s })
 	}()
 	var sim *simulator.Server
 	select {
@@ -81,8 +81,25 @@ func TestCurlLikeSession(t *testing.T) {
 	}
 	st, body := curl("GET", "/api/accounts/me", key, "")
 	var acct simulator.Account
-	if st != 200 || json.Unmarshal(body, &acct) != nil || acct.FreeTimeRemaining != "1800s" {
-		t.Fatalf("account: %d %s", st, body)
+	if st != 200 || json.Unmarshal(body, &acct) != nil || acct.FreeTimeRemaining != "0s" || acct.ActiveCalls != 1 {
+		t.Fatalf("account with one hour-long call elsewhere: %d %s", st, body)
+	}
+	// End it through the control API, as the banner shows.
+	var elsewhere simulator.Page[simulator.Call]
+	st, body = curl("GET", "/api/calls", key, "")
+	if st != 200 || json.Unmarshal(body, &elsewhere) != nil || elsewhere.Total != 1 || elsewhere.Results[0].Joined == nil {
+		t.Fatalf("calls: %d %s", st, body)
+	}
+	req, _ := http.NewRequest("POST", sim.URL()+"/sim/control/end?reason=hangup&call="+elsewhere.Results[0].CallID, nil)
+	req.Header.Set("X-API-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("control end: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	st, body = curl("GET", "/api/accounts/me", key, "")
+	if st != 200 || json.Unmarshal(body, &acct) != nil || acct.FreeTimeRemaining != "1794s" || acct.ActiveCalls != 0 {
+		t.Fatalf("account after ending it: %d %s", st, body)
 	}
 	st, body = curl("GET", "/api/agents", key, "")
 	var agents simulator.Page[simulator.Agent]
@@ -128,7 +145,7 @@ func TestCurlLikeSession(t *testing.T) {
 		}
 		t.Fatalf("want exactly the missing-key and bad-duration request violations")
 	}
-	if req, resp := v.Checked(); req != 9 || resp != 9 {
+	if req, resp := v.Checked(); req != 11 || resp != 11 {
 		t.Errorf("validated only %d requests and %d responses", req, resp)
 	}
 }
