@@ -1,15 +1,19 @@
 package calls
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/simulator"
+	"github.com/ultravox-tray/ultravox-tray/app/simulator/simtest"
 	"github.com/ultravox-tray/ultravox-tray/app/ultravox"
 )
 
@@ -232,5 +236,47 @@ func TestDeleteAfterEnd(t *testing.T) {
 		if r.Method == "DELETE" && r.Time.Before(sum.Time) {
 			t.Fatalf("deleted before the billing settled")
 		}
+	}
+}
+
+// The journal entry is on disk before the create request reaches the
+// server: checked by the server itself when the request arrives.
+func TestJournalWrittenBeforeCreate(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var seen []string // request ids on disk when each create arrived
+	check := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/calls") {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				var req struct {
+					Metadata map[string]string `json:"metadata"`
+				}
+				_ = json.Unmarshal(body, &req)
+				j, _ := OpenJournal(dir, time.Now())
+				for _, en := range j.Entries() {
+					if en.RequestID == req.Metadata[ultravox.MetaRequestID] && en.CallID == "" {
+						mu.Lock()
+						seen = append(seen, en.RequestID)
+						mu.Unlock()
+					}
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	e := newEnv(t, envOpt{dir: dir, sim: []simtest.Option{func(o *simulator.Options) { o.Middleware = check }}})
+	v := e.startBilling()
+	mu.Lock()
+	got := append([]string(nil), seen...)
+	mu.Unlock()
+	if len(got) != 1 || got[0] != v.RequestID {
+		t.Fatalf("journal entries seen by the server at create time: %v, want [%s]", got, v.RequestID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatal(err)
 	}
 }
