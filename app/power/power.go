@@ -10,7 +10,8 @@
 //   - macOS: IOKit IORegisterForSystemPower (cgo); sleep waits for
 //     IOAllowPowerChange, which Event.Ack calls.
 //   - Windows: WM_POWERBROADCAST and WM_QUERYENDSESSION/WM_ENDSESSION on a
-//     hidden message-only window; the window procedure waits for Event.Ack.
+//     hidden top-level window (message-only windows get no broadcasts); the
+//     window procedure waits for Event.Ack.
 //   - Everywhere: a clock-jump detector (the machine slept without telling us)
 //     that reports DidWake.
 package power
