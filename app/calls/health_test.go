@@ -1,11 +1,17 @@
 package calls
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/simulator"
+	"github.com/ultravox-tray/ultravox-tray/app/simulator/simtest"
 )
 
 // 401 turns the state to unknown with "key rejected" (once), refuses starts,
@@ -161,5 +167,62 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	}
 	if err := m.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The API key and the join URL's secret never appear in a log line, an
+// event, an error or a printed snapshot or config.
+func TestSecretsNeverPrinted(t *testing.T) {
+	const key = "AbCd1234.0123456789abcdefghijABCDEFGHIJ01"
+	var logs syncBuffer
+	e := newEnv(t, envOpt{logTo: &logs, sim: []simtest.Option{func(o *simulator.Options) { o.APIKey = key }}})
+	v := e.startBilling()
+	srv, _ := e.sim.Call(v.ID)
+	if srv.JoinURL == nil {
+		t.Fatal("no join URL on the live call")
+	}
+	token := (*srv.JoinURL)[strings.LastIndex(*srv.JoinURL, "/")+1:]
+	var printed []string
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.SetUnauthorized(true)
+	e.waitSnap("key rejected", 5*time.Second, func(s Snapshot) bool { return s.Health == HealthKeyRejected })
+	_, err := e.m.Start(ctx, "")
+	printed = append(printed, fmt.Sprint(err), fmt.Sprintf("%+v %#v", e.m.Snapshot(), e.m.Snapshot()),
+		fmt.Sprintf("%+v %#v", e.config(testSettings(e.sim)), e.config(testSettings(e.sim))))
+	for _, ev := range e.rec.all() {
+		printed = append(printed, fmt.Sprintf("%+v", ev))
+	}
+	e.close()
+	printed = append(printed, logs.String())
+	all := strings.Join(printed, "\n")
+	if !strings.Contains(logs.String(), "key rejected") {
+		t.Fatal("the log did not record the rejection; the check below would prove nothing")
+	}
+	for _, secret := range []string{key, key[9:], token} {
+		if strings.Contains(all, secret) {
+			t.Fatalf("secret %q printed", secret[:6]+"…")
+		}
 	}
 }

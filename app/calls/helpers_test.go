@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -124,6 +125,7 @@ type env struct {
 	clock  *simulator.FakeClock // nil: real time
 	audio  *memAudio
 	proxy  *netProxy
+	logger *slog.Logger
 }
 
 type envOpt struct {
@@ -134,6 +136,7 @@ type envOpt struct {
 	dir      string
 	proxy    bool // the client reaches the simulator through a netProxy
 	noLeak   bool
+	logTo    io.Writer // the manager's and the client's debug log
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -143,13 +146,14 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func newClient(t *testing.T, baseURL, key string) *ultravox.Client {
+func newClient(t *testing.T, baseURL, key string, log *slog.Logger) *ultravox.Client {
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := ultravox.NewClient(ultravox.Options{
 		BaseURL: baseURL, APIKey: key, Version: "test",
 		HTTPClient: &http.Client{Transport: tr}, RequestTimeout: 1500 * time.Millisecond, MaxRetries: -1,
+		Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +176,10 @@ func newEnv(t *testing.T, o envOpt) *env {
 		// Registered first, so it runs after every other cleanup.
 		t.Cleanup(func() { goleak.VerifyNone(t) })
 	}
-	e := &env{t: t, audio: o.audio}
+	e := &env{t: t, audio: o.audio, logger: testLogger(t)}
+	if o.logTo != nil {
+		e.logger = slog.New(slog.NewTextHandler(o.logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	simOpts := append([]simtest.Option{func(so *simulator.Options) {
 		so.FreeTime = -1 // no free minutes: calls are BILLED
 		so.SettleDelay = 300 * time.Millisecond
@@ -188,7 +195,7 @@ func newEnv(t *testing.T, o envOpt) *env {
 		e.proxy = newNetProxy(t, strings.TrimPrefix(base, "http://"))
 		base = e.proxy.url()
 	}
-	e.client = newClient(t, base, e.sim.APIKey())
+	e.client = newClient(t, base, e.sim.APIKey(), e.logger)
 	e.dir = o.dir
 	if e.dir == "" {
 		e.dir = t.TempDir()
@@ -211,7 +218,7 @@ func newEnv(t *testing.T, o envOpt) *env {
 func (e *env) config(s Settings) Config {
 	cfg := Config{
 		Client: e.client, StateDir: e.dir, Settings: s, DeviceName: "test-device", Version: "test",
-		PollIdle: 400 * time.Millisecond, PollLive: 100 * time.Millisecond, Logger: testLogger(e.t),
+		PollIdle: 400 * time.Millisecond, PollLive: 100 * time.Millisecond, Logger: e.logger,
 	}
 	if e.audio != nil {
 		cfg.Audio = e.audio
