@@ -146,6 +146,16 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+func newBenchClient(b *testing.B, sim *simulator.Server) *ultravox.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	b.Cleanup(tr.CloseIdleConnections)
+	c, err := ultravox.NewClient(ultravox.Options{BaseURL: sim.URL(), APIKey: sim.APIKey(), Version: "bench", HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
 func newClient(t *testing.T, baseURL, key string, log *slog.Logger) *ultravox.Client {
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
