@@ -331,10 +331,10 @@ func TestBurstAudio(t *testing.T) {
 		if f.binary {
 			bytes += len(f.data)
 		}
-		return bytes >= rate*2*3 // three seconds of audio
+		return bytes >= rate*2*4 // four seconds of audio
 	})
-	if d := time.Since(start); d > 1500*time.Millisecond {
-		t.Fatalf("3 s of audio took %v: not sent ahead", d)
+	if d := time.Since(start); d > 2500*time.Millisecond {
+		t.Fatalf("4 s of audio took %v: not sent ahead of real time", d)
 	}
 	w.stream(rate, tone(rate, 200*time.Millisecond, 8000), false)
 	w.next("playback_clear_buffer", 2*time.Second)
