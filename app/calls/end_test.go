@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -330,4 +331,49 @@ func (e *env) createDirect(rid string, joinTimeout time.Duration) *ultravox.Call
 		e.t.Fatal(err)
 	}
 	return c
+}
+
+// Removing the key during a call does not strand it: the call keeps the
+// client it was created with, so End still confirms it.
+func TestKeyRemovedDuringCall(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	v := e.startBilling()
+	e.m.SetClient(nil)
+	if s := e.m.Snapshot(); s.Health != HealthNoKey || s.Overall != OverallBilling {
+		t.Fatalf("without a key during a call: %v %v", s.Health, s.Overall)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatalf("End after the key was removed: %v", err)
+	}
+	if js := e.journalEntries(); len(js) != 0 {
+		t.Fatalf("journal: %+v", js)
+	}
+}
+
+// A start is refused while a call from an earlier session is still being
+// ended, so the two can never bill at once.
+func TestStartRefusedDuringRecovery(t *testing.T) {
+	e := newEnv(t, envOpt{proxy: true})
+	e.close()
+	e.proxy.setDown(true, false) // recovery cannot finish
+	e.putJournal(JournalEntry{RequestID: newID(), CallID: "8d1c0c2e-58a4-4a43-9d2a-6a3f1d3b2c11", Started: time.Now().UTC(), State: "billing"})
+	m2, err := New(e.config(e.m2Settings()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.m, e.rec = m2, record(m2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = m2.Start(ctx, "")
+	if !errors.Is(err, ErrCallInProgress) || !strings.Contains(err.Error(), "earlier session") {
+		t.Fatalf("Start during recovery: %v", err)
+	}
+	if s := m2.Snapshot(); s.Overall == OverallIdle || len(s.Ours) != 1 || !s.Ours[0].Recovered {
+		t.Fatalf("during recovery: %v %+v", s.Overall, briefCalls(s.Ours))
+	}
+	e.proxy.setDown(false, false)
+	e.waitEvent(EventRecoveredEnded, 15*time.Second)
+	e.waitSnap("idle", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
 }
