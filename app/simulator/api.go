@@ -144,6 +144,10 @@ func (s *Server) holdIfUnresponsive(r *http.Request) bool {
 func (s *Server) record(rec Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.requests) >= s.opts.MaxRecordedRequests {
+		drop := len(s.requests) - s.opts.MaxRecordedRequests + 1
+		s.requests = append(s.requests[:0], s.requests[drop:]...)
+	}
 	s.requests = append(s.requests, rec)
 }
 

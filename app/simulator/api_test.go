@@ -586,3 +586,37 @@ func TestControlAPI(t *testing.T) {
 		t.Fatalf("control API served without ControlAPI: %d", st)
 	}
 }
+
+// TestRecordingIsBounded: long sessions keep frame times and sizes but not
+// unbounded PCM, and the request log keeps the newest entries.
+func TestRecordingIsBounded(t *testing.T) {
+	t.Parallel()
+	sim := simtest.New(t, quiet, func(o *simulator.Options) { o.AudioRecordLimit = 3200; o.MaxRecordedRequests = 3 })
+	a := newAPI(t, sim)
+	c := a.createCall("", map[string]any{"maxDuration": "60s", "medium": wsMedium(rate, nil)})
+	w := dial(t, *c.JoinURL)
+	w.next("call_started", 2*time.Second)
+	w.stream(rate, tone(rate, 500*time.Millisecond, 100), false)
+	w.sendJSON(map[string]any{"type": "ping"})
+	w.next("pong", 2*time.Second) // all audio frames were read before the ping
+	audio, _ := sim.CallAudio(c.CallID)
+	if audio.ReceivedBytes() != rate*2/2 || len(audio.Received) != 25 {
+		t.Fatalf("received %d bytes in %d frames, want 16000 in 25", audio.ReceivedBytes(), len(audio.Received))
+	}
+	kept := 0
+	for _, ch := range audio.Received {
+		kept += len(ch.Data)
+		if ch.At.IsZero() || ch.Len != 640 {
+			t.Fatalf("frame %+v lacks its time or length", ch)
+		}
+	}
+	if kept != 3200 {
+		t.Fatalf("kept %d bytes of PCM, want the 3200-byte limit", kept)
+	}
+	for i := 0; i < 4; i++ {
+		a.json("GET", "/api/accounts/me", nil, 200, nil)
+	}
+	if reqs := sim.Requests(); len(reqs) != 3 || reqs[0].Path != "/api/accounts/me" {
+		t.Fatalf("request log = %d entries starting %s, want the newest 3", len(reqs), reqs[0].Path)
+	}
+}

@@ -62,9 +62,21 @@ type simCall struct {
 	elsewhere bool
 	deleted   bool
 
-	audioIn  []AudioChunk
-	audioOut []AudioChunk
-	messages []Message
+	audioIn       []AudioChunk
+	audioOut      []AudioChunk
+	audioInBytes  int
+	audioOutBytes int
+	messages      []Message
+}
+
+// keepAudio records one frame, keeping its PCM while under limit.
+func keepAudio(list []AudioChunk, total *int, at time.Time, pcm []byte, limit int) []AudioChunk {
+	ch := AudioChunk{At: at, Len: len(pcm)}
+	if *total+len(pcm) <= limit {
+		ch.Data = pcm
+	}
+	*total += len(pcm)
+	return append(list, ch)
 }
 
 func (c *simCall) live() bool { return c.ended.IsZero() }

@@ -113,6 +113,13 @@ type Options struct {
 	// unintelligible). EspeakSpeech says the words. When it fails, the agent
 	// falls back to SynthSpeech.
 	Speech SpeechFunc
+	// AudioRecordLimit caps the PCM kept per call and direction (default
+	// 32 MiB, about 5.8 minutes at 48 kHz); past it only each frame's time
+	// and length are kept. It bounds memory in long demo sessions.
+	AudioRecordLimit int
+	// MaxRecordedRequests caps the request log, oldest dropped first
+	// (default 100000).
+	MaxRecordedRequests int
 	// Clock drives the lifecycle; real UTC time when nil.
 	Clock Clock
 	// ControlAPI serves the test controls over HTTP under /sim/control/
@@ -181,6 +188,12 @@ func (o *Options) fill() {
 	}
 	if o.EndOfSpeech <= 0 {
 		o.EndOfSpeech = 600 * time.Millisecond
+	}
+	if o.AudioRecordLimit <= 0 {
+		o.AudioRecordLimit = 32 << 20
+	}
+	if o.MaxRecordedRequests <= 0 {
+		o.MaxRecordedRequests = 100000
 	}
 	if o.SendAhead <= 0 {
 		o.SendAhead = chunkDur
@@ -537,7 +550,8 @@ func (s *Server) RequestsTo(method, pathPrefix string) []Request {
 // socket (real time).
 type AudioChunk struct {
 	At   time.Time
-	Data []byte
+	Len  int    // bytes in the frame
+	Data []byte // the PCM; nil past Options.AudioRecordLimit
 }
 
 // CallAudio is the audio of one call: what the client sent (received by the
@@ -553,7 +567,7 @@ type CallAudio struct {
 func (a CallAudio) ReceivedBytes() int {
 	n := 0
 	for _, c := range a.Received {
-		n += len(c.Data)
+		n += c.Len
 	}
 	return n
 }
@@ -562,7 +576,7 @@ func (a CallAudio) ReceivedBytes() int {
 func (a CallAudio) SentBytes() int {
 	n := 0
 	for _, c := range a.Sent {
-		n += len(c.Data)
+		n += c.Len
 	}
 	return n
 }

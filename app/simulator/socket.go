@@ -218,7 +218,7 @@ func (x *session) readLoop() {
 		case websocket.MessageBinary:
 			s.mu.Lock()
 			if c := s.calls[x.callID]; c != nil {
-				c.audioIn = append(c.audioIn, AudioChunk{At: now, Data: data})
+				c.audioIn = keepAudio(c.audioIn, &c.audioInBytes, now, data, s.opts.AudioRecordLimit)
 				c.lastAudio = s.clock.Now()
 			}
 			s.mu.Unlock()
@@ -264,7 +264,7 @@ func (x *session) sendAudio(pcm []byte) bool {
 	s := x.s
 	s.mu.Lock()
 	if c := s.calls[x.callID]; c != nil {
-		c.audioOut = append(c.audioOut, AudioChunk{At: time.Now(), Data: pcm})
+		c.audioOut = keepAudio(c.audioOut, &c.audioOutBytes, time.Now(), pcm, s.opts.AudioRecordLimit)
 	}
 	s.mu.Unlock()
 	return true
