@@ -2,7 +2,17 @@
 // schema (openapi.yaml, an embedded copy of app/ultravox/testdata/openapi.yaml)
 // with kin-openapi's openapi3filter. Every request the client sends and every
 // response the simulator returns pass through a Validator in tests
-// (simtest.New); each mismatch is kept as a Violation.
+// (simtest.New); each mismatch is kept as a Violation. Error bodies, which
+// the schema leaves undescribed, are held to the Django-REST shapes of the
+// API notes ({"detail": "..."} or {"field": ["message", ...]}).
+//
+// Intentional deviations (the Deviations table, with reasons):
+//
+//	where                                  what
+//	Call.agent                             null accepted (ad-hoc calls have no agent)
+//	responses with X-Simulator-Fault       not validated (failures injected by tests)
+//	servers                                any host (tests use a loopback simulator)
+//	metadata.<key>=<value> query params    accepted (documented in prose only)
 package contract
 
 import (
