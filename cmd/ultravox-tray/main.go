@@ -102,15 +102,19 @@ func stateDir() (string, error) {
 	return filepath.Join(home, ".local", "state", "ultravox-tray"), nil
 }
 
-// callSettings turns the user's settings into the manager's.
-func callSettings(s settings.Settings, demo bool) calls.Settings {
+// callSettings turns the user's settings into the manager's. In demo mode
+// the default agent is demoAgent (a simulator agent): a real account's agent
+// does not exist in the simulator.
+func callSettings(s settings.Settings, demo bool, demoAgent string) calls.Settings {
 	cs := calls.DefaultSettings()
 	cs.MaxDuration = s.MaxDuration()
 	cs.JoinTimeout = s.JoinTimeout()
 	cs.PricePerMinute = s.PricePerMinute
 	cs.DailyBudget = s.DailyBudget
 	cs.DeleteAfterEnd = s.DeleteAfterEnd
-	if !demo { // a real account's agent does not exist in the simulator
+	if demo {
+		cs.DefaultAgentID = demoAgent
+	} else {
 		cs.DefaultAgentID = s.DefaultAgentID
 	}
 	if id := strings.TrimSpace(os.Getenv("ULTRAVOX_AGENT_ID")); id != "" {
@@ -225,6 +229,7 @@ func run(args []string, stderr io.Writer) int {
 
 	var sim *simulator.Server
 	var client *ultravox.Client
+	var demoAgent string
 	stateFor := dir
 	if demo {
 		sim = simulator.New(simulator.DefaultOptions())
@@ -232,6 +237,11 @@ func run(args []string, stderr io.Writer) int {
 			return fail(exitError, "cannot start the demo simulator: %v", err)
 		}
 		defer sim.Close()
+		for _, ag := range sim.Agents() {
+			if demoAgent == "" || ag.Name == "Support agent" {
+				demoAgent = ag.AgentID
+			}
+		}
 		client, err = newClient(sim.URL(), sim.APIKey())
 		if err != nil {
 			return fail(exitError, "demo client: %v", err)
@@ -249,7 +259,7 @@ func run(args []string, stderr io.Writer) int {
 	// Audio.
 	var audio calls.Audio
 	va := &voiceAudio{}
-	cs := callSettings(current(), demo)
+	cs := callSettings(current(), demo, demoAgent)
 	voiceCfg := func(s settings.Settings) voice.Config {
 		return voice.Config{InputRate: cs.InputRate, OutputRate: cs.OutputRate,
 			CaptureDevice: s.MicrophoneDevice, PlaybackDevice: s.SpeakerDevice, Headset: s.Headset}
@@ -317,7 +327,7 @@ func run(args []string, stderr io.Writer) int {
 	prefs := ui.Prefs{
 		Load: current,
 		Save: func(s settings.Settings) error {
-			ncs := callSettings(s, demo)
+			ncs := callSettings(s, demo, demoAgent)
 			if err := ncs.Validate(); err != nil {
 				return err
 			}
