@@ -16,10 +16,11 @@ import (
 // With at least 3 slots the producer therefore always finds one: free or, when
 // the queue is full, the oldest full frame, which it drops and counts.
 type frameQueue struct {
-	slots [][]int16 // len(slots) frames of frameLen samples
-	stamp []int64   // capture time (monotonic ns) of each slot's last sample
-	free  chan int  // empty slots
-	full  chan int  // frames ready for the consumer, oldest first
+	slots [][]int16     // len(slots) frames of frameLen samples
+	stamp []int64       // capture time (monotonic ns) of each slot's last sample
+	free  chan int      // empty slots
+	full  chan int      // frames ready for the consumer, oldest first
+	ready chan struct{} // a frame was queued (a wake-up; sending never blocks)
 	now   func() int64
 
 	// producer state: only the callback touches these.
@@ -37,6 +38,7 @@ func newFrameQueue(frames, frameLen int, now func() int64) *frameQueue {
 		stamp: make([]int64, frames),
 		free:  make(chan int, frames),
 		full:  make(chan int, frames),
+		ready: make(chan struct{}, 1),
 		now:   now,
 		cur:   -1,
 	}
@@ -103,6 +105,10 @@ func (q *frameQueue) filled(n int) {
 	q.frames.Add(1)
 	select {
 	case q.full <- q.cur:
+		select {
+		case q.ready <- struct{}{}:
+		default: // a wake-up is already pending
+		}
 	default: // cannot happen: full has room for every slot
 		q.lost.Add(int64(len(slot)))
 		q.give(q.cur)

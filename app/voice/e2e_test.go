@@ -228,7 +228,7 @@ func TestCallCarriesScriptedSpeechToTheSimulator(t *testing.T) {
 	}
 	arrived := timeOf(at, starts, lag*win)
 	latency := arrived.Sub(spoke)
-	t.Logf("envelope correlation %.3f; the simulator received the speech's first frame %v after it was spoken", corr, latency)
+	t.Logf("envelope correlation %.3f; the simulator received the speech's first frame %v after it was spoken; %+v", corr, latency, e.audio.session().Stats())
 	if latency < 0 || latency > 500*time.Millisecond {
 		t.Errorf("speech reached the simulator %v after it was spoken, want 0..500ms", latency)
 	}

@@ -365,9 +365,13 @@ func (s *Session) play(out []byte) {
 	}
 }
 
-// send is the uplink goroutine: on a ticker, it sends as many frames as wall
-// time says are due, so the wire carries one second of audio per second
-// whatever the ticker's jitter.
+// send is the uplink goroutine. Wall time decides how many frames are due
+// (one per FrameDuration since the start): on each tick it sends what is
+// due, captured audio or silence, so the wire carries one second of audio
+// per second whatever the ticker's jitter or the microphone's state. A
+// captured frame that arrives between ticks goes out at once if that keeps
+// the stream at most one frame ahead of wall time, so capture latency does
+// not include waiting for the next tick.
 func (s *Session) send() {
 	defer close(s.done)
 	fd := s.cfg.FrameDuration
@@ -377,10 +381,13 @@ func (s *Session) send() {
 	start := time.Now()
 	var sent int64
 	for {
+		tick := false
 		select {
 		case <-s.stop:
 			return
 		case <-ticker.C:
+			tick = true
+		case <-s.q.ready:
 		}
 		due := int64(time.Since(start) / fd)
 		if behind := due - sent; behind > int64(time.Second/fd) {
@@ -388,6 +395,15 @@ func (s *Session) send() {
 			// backlog of stale audio; keep only the last frame.
 			s.skipped.Add(behind - 1)
 			sent = due - 1
+		}
+		if !tick {
+			// Early: only real audio, and at most one frame ahead.
+			for sent <= due && s.q.backlog() > 0 {
+				s.uplink(s.nextFrame(frame))
+				s.sent.Add(1)
+				sent++
+			}
+			continue
 		}
 		for ; sent < due; sent++ {
 			s.uplink(s.nextFrame(frame))

@@ -189,8 +189,10 @@ func startMic(t testing.TB, fifo string, rate int) *mic {
 	go m.run()
 	t.Cleanup(func() {
 		close(m.stop)
-		<-m.done
+		// Closing unblocks a write into a full fifo (nobody recording the
+		// pipe source any more): the fifo is in Go's poller.
 		f.Close()
+		<-m.done
 	})
 	return m
 }
