@@ -93,6 +93,11 @@ export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$run/no-system-bus"
 export HOME=$run/home
 export XDG_CONFIG_HOME=$HOME/.config XDG_DATA_HOME=$HOME/.local/share XDG_CACHE_HOME=$HOME/.cache XDG_STATE_HOME=$HOME/.local/state
 mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_STATE_HOME"
+# Temporary files of the tests (and of go itself) live in the run's
+# directory, which is removed at the end even when a test binary died before
+# its cleanups ran.
+export TMPDIR=$run/tmp
+mkdir -p "$TMPDIR"
 export LANG=C.UTF-8
 export UVT_REQUIRE_DESKTOP=1
 export UVT_DESKTOPTEST_PIDFILE=$pidfile

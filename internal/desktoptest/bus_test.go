@@ -201,3 +201,28 @@ func TestSessionBusWithServicesActivatesAndCleansUp(t *testing.T) {
 		t.Errorf("activated gnome-keyring-daemon %d still running after the bus stopped", pid)
 	}
 }
+
+func TestOrphanDirsOfDeadTestProcessesAreRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	orphan := fmt.Sprintf("%s/uvt-pulse-%d-123", tmp, dead.Process.Pid)
+	mine := fmt.Sprintf("%s/uvt-pulse-%d-456", tmp, os.Getpid())
+	other := tmp + "/uvt-something-else"
+	for _, d := range []string{orphan + "/pulse", mine, other} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeOrphansIn(tmp)
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Errorf("orphan dir of dead pid %d not removed", dead.Process.Pid)
+	}
+	for _, d := range []string{mine, other} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s removed: %v", d, err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,10 +218,13 @@ func readLine(r *os.File, timeout time.Duration) (string, error) {
 // shortTempDir makes a private directory with a short path (unix socket paths
 // are limited to 108 bytes, and t.TempDir embeds the test name), removed at
 // cleanup. Register it before the processes that use it so that they are
-// stopped first.
+// stopped first. The name carries this process's pid, so that directories
+// of test binaries that died before their cleanups ran (a -timeout panic,
+// a kill) are found and removed by the next call.
 func shortTempDir(t testing.TB, prefix string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "uvt-"+prefix+"-")
+	removeOrphanDirs()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("uvt-%s-%d-", prefix, os.Getpid()))
 	if err != nil {
 		t.Fatalf("desktoptest: %v", err)
 	}
@@ -233,6 +237,38 @@ func shortTempDir(t testing.TB, prefix string) string {
 		}
 	})
 	return dir
+}
+
+var orphanOnce sync.Once
+
+// removeOrphanDirs removes, once per process, the uvt-<kind>-<pid>-* temp
+// directories whose test process no longer exists.
+func removeOrphanDirs() {
+	orphanOnce.Do(func() { removeOrphansIn(os.TempDir()) })
+}
+
+func removeOrphansIn(tmp string) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		return // no /proc: cannot tell who is alive
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		parts := strings.Split(e.Name(), "-")
+		if !e.IsDir() || len(parts) != 4 || parts[0] != "uvt" {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[2])
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + parts[2]); !os.IsNotExist(err) {
+			continue // alive (or unknown): not ours to remove
+		}
+		_ = os.RemoveAll(filepath.Join(tmp, e.Name()))
+	}
 }
 
 // waitUntil polls cond every 20 ms until it returns true or timeout passes.
