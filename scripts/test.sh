@@ -29,7 +29,7 @@ command -v go >/dev/null 2>&1 || { echo "test.sh: no go on PATH (run scripts/set
 GOENV=$(go env GOENV) GOCACHE=$(go env GOCACHE) GOMODCACHE=$(go env GOMODCACHE) GOPATH=$(go env GOPATH)
 export GOENV GOCACHE GOMODCACHE GOPATH
 
-run=$(mktemp -d "${TMPDIR:-/tmp}/uvt-test.XXXXXX")
+run=$(mktemp -d "${TMPDIR:-/tmp}/uvt.XXXXXX")
 pidfile=$run/daemons
 log=$run/go-test.log
 
@@ -95,8 +95,9 @@ export XDG_CONFIG_HOME=$HOME/.config XDG_DATA_HOME=$HOME/.local/share XDG_CACHE_
 mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_STATE_HOME"
 # Temporary files of the tests (and of go itself) live in the run's
 # directory, which is removed at the end even when a test binary died before
-# its cleanups ran.
-export TMPDIR=$run/tmp
+# its cleanups ran. The path stays short: unix socket paths are limited to
+# 108 bytes, and t.TempDir adds up to 64 characters of test name.
+export TMPDIR=$run/t
 mkdir -p "$TMPDIR"
 export LANG=C.UTF-8
 export UVT_REQUIRE_DESKTOP=1
