@@ -259,12 +259,14 @@ func (s *Session) openDevices() error {
 	cc.Pulse.StreamNameCapture = "Ultravox call microphone"
 	s.capture, err = malgo.InitDevice(s.ctx.Context, cc, malgo.DeviceCallbacks{
 		Data: func(_, in []byte, n uint32) {
-			s.micSamples.Add(int64(n))
 			if s.aec != nil {
 				s.aec.capture(s, in)
-				return
+			} else {
+				s.q.push(in)
 			}
-			s.q.push(in)
+			// Last, atomically: release's Load after Uninit then orders
+			// everything this callback touched before what release frees.
+			s.micSamples.Add(int64(n))
 		},
 		Stop: s.onStop,
 	})
@@ -355,7 +357,6 @@ func (s *Session) Err() error {
 
 // play is the playback device callback.
 func (s *Session) play(out []byte) {
-	s.spkSamples.Add(int64(len(out) / 2))
 	peak := s.fifo.read(out, s.spkMuted.Load())
 	if s.aec != nil {
 		s.aec.playedOut(out)
@@ -363,6 +364,7 @@ func (s *Session) play(out []byte) {
 	if peak >= audibleThreshold {
 		s.lastAudible.Store(s.now())
 	}
+	s.spkSamples.Add(int64(len(out) / 2)) // last: see the capture callback
 }
 
 // send is the uplink goroutine. Wall time decides how many frames are due
@@ -536,9 +538,12 @@ func (s *Session) release() {
 		s.playback.Uninit()
 		s.playback = nil
 	}
+	// The devices are stopped (Uninit waits for their threads); these loads
+	// pair with each callback's last atomic add, for the race detector.
+	s.micSamples.Load()
+	s.spkSamples.Load()
 	if s.aec != nil {
-		s.aec.c.close()
-		s.aec = nil
+		s.aec.c.close() // s.aec itself stays: Stats may still read it
 	}
 	if s.ctx != nil {
 		freeContext(s.ctx)
