@@ -4,10 +4,6 @@ package voice
 
 import "errors"
 
-// speexAvailable reports whether this build has echo cancellation (built
-// with -tags nospeex: no, and gating is used).
-const speexAvailable = false
-
 type canceller struct{}
 
 func newCanceller(n, rate, tailSamples int) (*canceller, error) {
@@ -19,3 +15,5 @@ func (c *canceller) process(rec, play, out []int16) {}
 func (c *canceller) reset() {}
 
 func (c *canceller) close() {}
+
+const speexAvailable = false

@@ -17,9 +17,6 @@ import (
 	"unsafe"
 )
 
-// speexAvailable reports whether this build has echo cancellation.
-const speexAvailable = true
-
 // canceller is libspeexdsp's acoustic echo canceller (MDF) followed by its
 // residual echo suppressor, on blocks of one uplink frame.
 type canceller struct {
@@ -76,3 +73,5 @@ func (c *canceller) close() {
 		c.echo = nil
 	}
 }
+
+const speexAvailable = true

@@ -233,6 +233,9 @@ func BenchmarkCPUPerCallMinute(b *testing.B) {
 // over the last half of 8 s of agent speech; baseline: gating's fixed
 // attenuation (GateAttenuation, -40 dB) that costs the user barge-in.
 func BenchmarkEchoRemovedThroughLoopback(b *testing.B) {
+	if !voice.EchoCancellationBuiltIn {
+		b.Skip("built with -tags nospeex")
+	}
 	pulse(b)
 	const rate = 16000
 	agent := speech(b, rate, sentence+" "+sentence)

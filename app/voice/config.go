@@ -53,6 +53,11 @@ const (
 	DefaultGateAttenuation = 0.01
 )
 
+// EchoCancellationBuiltIn reports whether this build has libspeexdsp's echo
+// canceller (it does unless built with -tags nospeex); without it EchoCancel
+// gates.
+const EchoCancellationBuiltIn = speexAvailable
+
 // Rates are the sample rates a call was created with. Its fields match
 // calls.AudioConfig, so cmd converts with voice.Rates(cfg).
 type Rates struct {
