@@ -68,15 +68,18 @@ func rms(pcm []byte) float64 {
 }
 
 // vad is an energy voice detector over received audio. It measures time in
-// samples of received audio, so it is exact however the client paces its
-// frames.
+// samples of received audio, so it is exact however the client paces and
+// cuts its frames: the audio is one s16le byte stream, and a frame that
+// ends inside a sample (an odd byte count) has that byte completed by the
+// next frame.
 type vad struct {
 	rate      int
 	threshold float64
 	hangover  time.Duration // quiet that ends an utterance
 	onset     time.Duration // voiced audio needed to start one
 
-	pos        int64 // samples received
+	odd        []byte // 0 or 1 byte: the start of a sample cut by a frame end
+	pos        int64  // samples received
 	speaking   bool
 	voicedRun  int64 // voiced samples in the current candidate onset
 	candStart  int64
@@ -99,8 +102,19 @@ func (v *vad) samples(d time.Duration) int64 {
 // feed processes one frame and reports an edge, if any. On vadEnd,
 // spoken() is the length of the utterance.
 func (v *vad) feed(pcm []byte) vadEvent {
+	if v.rate <= 0 || len(pcm) == 0 {
+		return vadNone
+	}
+	if len(v.odd) > 0 {
+		pcm = append(v.odd, pcm...)
+		v.odd = nil
+	}
+	if len(pcm)%2 == 1 {
+		v.odd = []byte{pcm[len(pcm)-1]}
+		pcm = pcm[:len(pcm)-1]
+	}
 	n := int64(len(pcm) / 2)
-	if n == 0 || v.rate <= 0 {
+	if n == 0 {
 		return vadNone
 	}
 	voiced := rms(pcm) >= v.threshold

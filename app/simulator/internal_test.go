@@ -1,6 +1,8 @@
 package simulator
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +115,48 @@ func TestVAD(t *testing.T) {
 	}
 	if got := v.spoken(); got != 1700*time.Millisecond {
 		t.Fatalf("spoken %v, want 1.7 s (the pause inside counts)", got)
+	}
+}
+
+// The received audio is one byte stream: frames cut inside a sample (odd
+// byte counts, single bytes) or empty change nothing that the VAD measures.
+func TestVADFramesCutAnywhere(t *testing.T) {
+	const rate = 8000
+	var stream []byte
+	add := func(d time.Duration, amp float64) {
+		for i := 0; i < int(d.Seconds()*rate); i++ {
+			v := int16(amp * math.Sin(2*math.Pi*220*float64(i)/rate))
+			stream = append(stream, byte(uint16(v)), byte(uint16(v)>>8))
+		}
+	}
+	add(300*time.Millisecond, 50)
+	add(1200*time.Millisecond, 8000)
+	add(time.Second, 50)
+	run := func(sizes []int) (events []vadEvent, spoken time.Duration) {
+		v := vad{rate: rate, threshold: 500, hangover: 600 * time.Millisecond, onset: 60 * time.Millisecond}
+		for off, i := 0, 0; off < len(stream); i++ {
+			end := min(off+sizes[i%len(sizes)], len(stream))
+			if e := v.feed(stream[off:end]); e != vadNone {
+				events = append(events, e)
+				if e == vadEnd {
+					spoken = v.spoken()
+				}
+			}
+			off = end
+		}
+		return events, spoken
+	}
+	wantEv, want := run([]int{320}) // 20 ms frames
+	if len(wantEv) != 2 || want != 1200*time.Millisecond {
+		t.Fatalf("20 ms frames: events %v, spoken %v; want start, end and 1.2 s", wantEv, want)
+	}
+	for _, sizes := range [][]int{{3}, {1}, {1, 0, 3, 641, 0, 7}, {319}, {0, 2, 1, 5}} {
+		ev, got := run(sizes)
+		// Voicing is judged per frame: the edges are exact to a frame.
+		tol := time.Duration(float64(slices.Max(sizes)/2+1) / rate * float64(time.Second))
+		if len(ev) != 2 || ev[0] != vadStart || ev[1] != vadEnd || got < want-tol || got > want+tol {
+			t.Errorf("frames of %v bytes: events %v, spoken %v; want start, end and %v ± %v", sizes, ev, got, want, tol)
+		}
 	}
 }
 
