@@ -466,7 +466,13 @@ func (s *Server) sendDataMessage(r *http.Request, body []byte) reply {
 		return ok(http.StatusNoContent, nil)
 	}
 	// The REST hang_up answers before the call has ended, as the real one.
-	s.wg.Add(1)
+	if s.closed {
+		// Close waits for no new goroutine: end it here.
+		s.mu.Unlock()
+		s.endCall(id, reason)
+		return ok(http.StatusNoContent, nil)
+	}
+	s.wg.Add(1) // s.mu held and not closed: before Close's Wait
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()

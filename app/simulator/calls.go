@@ -624,7 +624,9 @@ func (s *Server) endLocked(c *simCall, reason string) func() {
 	}
 	s.logf("simulator: call %s ended: %s", c.id, reason)
 	sess := c.sess
-	if sess == nil {
+	if sess == nil || sess.conn == nil {
+		// No socket, or its handshake is still running: join sees the
+		// call ended once it has the socket and closes it.
 		return func() {}
 	}
 	code, text := closeCodeFor(reason)

@@ -392,6 +392,20 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// track counts one more goroutine (or handler) in s.wg, unless Close was
+// called: Close sets closed under s.mu before it waits, so every Add that
+// track makes happens before that Wait. The caller runs s.wg.Done when
+// track reported true.
+func (s *Server) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
 // isClosed reports whether Close was called.
 func (s *Server) isClosed() bool {
 	select {

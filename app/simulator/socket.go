@@ -98,11 +98,15 @@ func (x *session) timeExceeded(msg string) {
 }
 
 // closeWith closes the socket with a close frame, without blocking the
-// caller.
+// caller. The session's conn must be set (see endLocked).
 func (x *session) closeWith(code websocket.StatusCode, reason string) {
 	x.closeOnce.Do(func() {
 		x.closing.Store(true)
-		x.s.wg.Add(1)
+		if !x.s.track() {
+			// The server is closing: Close drops every socket anyway.
+			x.abort()
+			return
+		}
 		go func() {
 			defer x.s.wg.Done()
 			x.conn.Close(code, reason)
@@ -118,10 +122,15 @@ func (x *session) abort() {
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
-	s.wg.Add(1)
-	defer s.wg.Done()
-	if s.isClosed() || !s.holdIfUnresponsive(r) {
+	// A join handler can start after Close has begun (net/http may hand a
+	// request to a handler after Shutdown stopped tracking its connection),
+	// so it counts itself in s.wg only while the server is open.
+	if !s.track() {
 		panic(http.ErrAbortHandler) // nobody to answer: drop the connection
+	}
+	defer s.wg.Done()
+	if !s.holdIfUnresponsive(r) {
+		panic(http.ErrAbortHandler)
 	}
 	token := r.PathValue("token")
 	s.mu.Lock()
@@ -162,7 +171,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		cancel()
 		s.mu.Lock()
 		c.sess = nil
-		if c.live() && c.joined.IsZero() {
+		if c.live() && c.joined.IsZero() && !s.closed {
 			// The join timer may have fired meanwhile; re-arm it for what is left.
 			if c.joinTimer != nil {
 				c.joinTimer.Stop()
@@ -175,12 +184,21 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn.SetReadLimit(1 << 20)
-	sess.conn = conn
 
 	s.mu.Lock()
-	if !c.live() || s.closed {
+	// Set under s.mu: until now an end of the call (ForceEnd, a timer) saw
+	// no socket to close and left it to this check.
+	sess.conn = conn
+	switch {
+	case s.closed:
 		s.mu.Unlock()
-		conn.Close(websocket.StatusNormalClosure, "call has ended")
+		conn.CloseNow()
+		cancel()
+		return
+	case !c.live():
+		code, text := closeCodeFor(c.endReason)
+		s.mu.Unlock()
+		conn.Close(code, text)
 		cancel()
 		return
 	}
