@@ -16,8 +16,7 @@ import (
 func BenchmarkSleepToRelease(b *testing.B) {
 	for _, lat := range []time.Duration{0, 200 * time.Millisecond} {
 		b.Run(fmt.Sprintf("sim=%s", lat), func(b *testing.B) {
-			// With latency the manager abandons requests (see gopt.noContract).
-			e := newGuardEnv(b, gopt{noContract: lat > 0})
+			e := newGuardEnv(b, gopt{})
 			var total time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

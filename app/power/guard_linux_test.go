@@ -48,11 +48,6 @@ type gopt struct {
 	extra     []Source      // merged with the logind source
 	simOpts   []simtest.Option
 	guardOpts func(*GuardOptions)
-	// noContract runs the simulator without the schema validator: requests
-	// the client abandons (its deadline passed while the simulator delays
-	// its answer) leave an empty 200 that the validator counts as a
-	// violation; reported to the simulator's owner.
-	noContract bool
 }
 
 func newGuardEnv(t testing.TB, o gopt) *genv {
@@ -67,19 +62,7 @@ func newGuardEnv(t testing.TB, o gopt) *genv {
 		so.SettleDelay = 300 * time.Millisecond
 		so.MediaIdleFloor = -1
 	}}, o.simOpts...)
-	if o.noContract {
-		so := simulator.DefaultOptions()
-		for _, f := range simOpts {
-			f(&so)
-		}
-		e.sim = simulator.New(so)
-		if err := e.sim.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.sim.Close() })
-	} else {
-		e.sim = simtest.New(t, simOpts...)
-	}
+	e.sim = simtest.New(t, simOpts...)
 
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
@@ -315,7 +298,7 @@ func TestGuardSleepEndsTheCallBeforeTheDeadline(t *testing.T) {
 // With a server slower than the deadline, the lock is still released in time
 // and the call is reported unconfirmed; after the wake it is confirmed.
 func TestGuardSlowServerStillReleasesInTime(t *testing.T) {
-	e := newGuardEnv(t, gopt{delay: 2 * time.Second, noContract: true})
+	e := newGuardEnv(t, gopt{delay: 2 * time.Second})
 	v := e.startBilling()
 	e.fake.WaitHeld(1, 5*time.Second)
 	e.sim.SetLatency(4 * time.Second)
@@ -476,7 +459,7 @@ func TestGuardClockJumpRechecksAndReports(t *testing.T) {
 // setting on and a slow server, the sleep must not wait behind the lock's
 // end: the delay lock is still released before logind's deadline.
 func TestGuardLockThenSleepDoesNotDelayTheSleep(t *testing.T) {
-	e := newGuardEnv(t, gopt{delay: 2 * time.Second, noContract: true})
+	e := newGuardEnv(t, gopt{delay: 2 * time.Second})
 	e.lockSet.Store(true)
 	v := e.startBilling()
 	e.fake.WaitHeld(1, 5*time.Second)

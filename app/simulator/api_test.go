@@ -474,6 +474,52 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// A request whose client gives up while the simulator delays its answer
+// (SetLatency) is dropped: no response is written, so the validator checks
+// none and sees no violation, and the request log says 0 (cut).
+func TestAbandonedRequestGetsNoAnswer(t *testing.T) {
+	t.Parallel()
+	sim, v := simtest.NewWithValidator(t, quiet)
+	a := newAPI(t, sim)
+	a.json("GET", "/api/accounts/me", nil, 200, nil)
+	reqs0, resps0 := v.Checked()
+	sim.SetLatency(2 * time.Second)
+	for _, op := range []struct{ method, path, body string }{
+		{"GET", "/api/calls", ""},
+		{"POST", "/api/calls", `{"maxDuration":"60s"}`},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		req, _ := http.NewRequestWithContext(ctx, op.method, sim.URL()+op.path, strings.NewReader(op.body))
+		req.Header.Set("X-API-Key", sim.APIKey())
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("%s %s answered %d before the latency passed", op.method, op.path, resp.StatusCode)
+		}
+		cancel()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sim.RequestsTo("", "/api/calls")) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("abandoned requests not recorded: %+v", sim.Requests())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, r := range sim.RequestsTo("", "/api/calls") {
+		if r.Status != 0 {
+			t.Fatalf("abandoned %s %s recorded with status %d", r.Method, r.Path, r.Status)
+		}
+	}
+	if reqs, resps := v.Checked(); reqs != reqs0+2 || resps != resps0 {
+		t.Fatalf("validator checked %d requests and %d responses more, want 2 and 0", reqs-reqs0, resps-resps0)
+	}
+	if n := len(sim.Calls()); n != 0 {
+		t.Fatalf("the abandoned create made %d calls", n)
+	}
+	sim.SetLatency(0)
+	a.json("GET", "/api/accounts/me", nil, 200, nil)
+}
+
 // Close ends a request held by SetUnresponsive and leaves nothing behind
 // (goleak checks in TestMain).
 func TestCloseWhileUnresponsive(t *testing.T) {
