@@ -4,7 +4,7 @@
 //
 //	sim := simtest.New(t)                        // defaults, greeting agent
 //	sim := simtest.New(t, func(o *simulator.Options) { o.SettleDelay = -1 })
-//	client := ultravox.New(sim.URL(), sim.APIKey())
+//	client, err := ultravox.NewClient(ultravox.Options{BaseURL: sim.URL(), APIKey: sim.APIKey()})
 package simtest
 
 import (
