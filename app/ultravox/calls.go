@@ -68,7 +68,8 @@ func (c *Client) CreateAgentCall(ctx context.Context, agentID string, req StartA
 // client waits, looks the call up by its request id, and returns it if it
 // exists; only when it does not is the create sent again. 429 (and 503)
 // answers are retried after Retry-After. Any other 4xx is final. When the
-// lookup itself fails, the error says the call may exist: keep the request
+// lookup itself fails, or the caller's context ends after the request was
+// sent, the error says the call may exist (MaybeCreated): keep the request
 // id and look again later (FindCallByMetadata).
 func (c *Client) CreateCall(ctx context.Context, req StartCallRequest) (*Call, error) {
 	return c.create(ctx, "create call", "/api/calls", req, req.Metadata)
@@ -96,6 +97,11 @@ func (c *Client) create(ctx context.Context, op, path string, body any, meta map
 		wrote, e := c.once(ctx, r, enc)
 		if e == nil {
 			return &call, nil
+		}
+		if wrote && e.Kind == KindCanceled {
+			// The caller gave up after the request left: the server may
+			// have created the call, and there is no context left to look.
+			return nil, maybeCreated(e, rid, nil)
 		}
 		ambiguous := wrote && (e.Kind == KindNetwork || e.Kind == KindTimeout || e.Kind == KindServer ||
 			e.Kind == KindMalformed || e.Status == http.StatusServiceUnavailable)

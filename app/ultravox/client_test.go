@@ -880,6 +880,40 @@ func TestCreateFinalAndUnverifiable(t *testing.T) {
 			t.Fatalf("%v after %d posts", err, f.posts)
 		}
 	})
+	t.Run("caller cancels after sending", func(t *testing.T) {
+		f, srv := newFake(t)
+		arrived, release := make(chan struct{}), make(chan struct{})
+		f.afterCreate = func(n int, w http.ResponseWriter, c Call) bool {
+			close(arrived)
+			<-release
+			return true
+		}
+		c := newTestClient(t, srv.URL)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-arrived; cancel() }()
+		_, err := c.CreateCall(ctx, StartCallRequest{Metadata: map[string]string{MetaRequestID: "req-gone"}})
+		close(release)
+		if !IsCanceled(err) || !MaybeCreated(err) || f.posts != 1 || f.count() != 1 ||
+			!strings.Contains(err.Error(), "the call may have been created; look it up by request id req-gone") {
+			t.Fatalf("%v (maybe created %v) after %d posts", err, MaybeCreated(err), f.posts)
+		}
+	})
+	t.Run("nothing sent is not maybe created", func(t *testing.T) {
+		f, srv := newFake(t)
+		c := newTestClient(t, srv.URL)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := c.CreateCall(ctx, StartCallRequest{Metadata: map[string]string{MetaRequestID: "r"}})
+		if !IsCanceled(err) || MaybeCreated(err) || f.posts != 0 {
+			t.Fatalf("canceled before sending: %v (maybe created %v) after %d posts", err, MaybeCreated(err), f.posts)
+		}
+		srv.Close() // connection refused: the request never left
+		c = newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = -1 })
+		_, err = c.CreateCall(context.Background(), StartCallRequest{Metadata: map[string]string{MetaRequestID: "r"}})
+		if !IsNetwork(err) || MaybeCreated(err) {
+			t.Fatalf("refused: %v (maybe created %v)", err, MaybeCreated(err))
+		}
+	})
 	t.Run("401 is final", func(t *testing.T) {
 		f, srv := newFake(t)
 		c := newTestClient(t, srv.URL, func(o *Options) { o.APIKey = "Wrong123.abcdefabcdefabcdefabcdefabcdefab" })
