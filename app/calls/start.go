@@ -188,13 +188,15 @@ func (m *Manager) createRequest(oc *ourCall, s Settings) ultravox.StartAgentCall
 	}
 }
 
-// createFailed handles a create that did not return a call. A clear refusal
-// (4xx) means no call exists: the journal entry goes. Anything ambiguous
-// (no answer, 5xx, an unreadable answer) may have created it: the entry
-// stays and the watcher finds the call by its request id and ends it.
+// createFailed handles a create that did not return a call. The client
+// knows whether it can have created one (ultravox.MaybeCreated: the request
+// left, then no clear answer came and the lookup by request id could not
+// settle it, or the caller gave up). If not (a refusal, a request that never
+// left, a lost answer whose call the lookup showed absent), the journal
+// entry goes. If so, the entry stays and the watcher finds the call by its
+// request id and ends it.
 func (m *Manager) createFailed(oc *ourCall, client *ultravox.Client, err error) error {
-	ambiguous := ultravox.IsNetwork(err) || ultravox.IsTimeout(err) || ultravox.IsServerError(err) ||
-		ultravox.IsMalformed(err) || ultravox.IsCanceled(err)
+	ambiguous := ultravox.MaybeCreated(err)
 	if ultravox.IsUnauthorized(err) {
 		m.checkFailed(client, err)
 	}
