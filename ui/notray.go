@@ -65,6 +65,7 @@ func (t *Tray) ShowNoTray() {
 			container.NewHBox(widget.NewButton("Settings…", t.windows.showSettings), widget.NewButton("Quit", t.Quit), widget.NewButton("Close", win.Close)),
 			nil, nil, lbl))
 		win.Resize(fyne.NewSize(520, 240))
+		win.CenterOnScreen()
 		win.Show()
 	})
 }

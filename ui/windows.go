@@ -56,6 +56,7 @@ func (w *windows) showNotice(title, text string) {
 	lbl.Wrapping = fyne.TextWrapWord
 	win.SetContent(container.NewBorder(nil, container.NewHBox(widget.NewButton("Close", win.Close)), nil, nil, lbl))
 	win.Resize(fyne.NewSize(420, 140))
+	win.CenterOnScreen()
 	win.SetOnClosed(func() {
 		w.mu.Lock()
 		if w.notice == win {
@@ -85,6 +86,7 @@ func (w *windows) showRecent(callID string) {
 	win := w.t.cfg.App.NewWindow("Call with " + orDash(h.AgentName))
 	win.SetContent(recentDetails(*h, w.t.cfg.Location, win.Close))
 	win.Resize(fyne.NewSize(420, 260))
+	win.CenterOnScreen()
 	win.Show()
 }
 
@@ -231,6 +233,7 @@ func (w *windows) newCallWindow(callID string) *callWindow {
 	bottom := container.NewVBox(container.NewBorder(nil, nil, nil, cw.send, cw.text), container.NewHBox(cw.end))
 	cw.win.SetContent(container.NewBorder(top, bottom, nil, nil, cw.scroll))
 	cw.win.Resize(fyne.NewSize(460, 420))
+	cw.win.CenterOnScreen()
 	cw.win.SetOnClosed(func() {
 		w.mu.Lock()
 		if w.call == cw {
@@ -414,6 +417,13 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 			current = l
 		}
 	}
+	if current == "" { // no choice saved: show the agent the manager uses
+		for l, id := range sw.agentIDs {
+			if id == snap.DefaultAgentID {
+				current = l
+			}
+		}
+	}
 	sw.agent = widget.NewSelectEntry(agentOpts)
 	sw.agent.SetPlaceHolder("agent name or ID")
 	sw.agent.SetText(current)
@@ -459,7 +469,8 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 	)
 	buttons := container.NewHBox(sw.save, widget.NewButton("Close", sw.win.Close))
 	sw.win.SetContent(container.NewBorder(nil, container.NewVBox(sw.status, buttons), nil, nil, container.NewVScroll(form)))
-	sw.win.Resize(fyne.NewSize(560, 640))
+	sw.win.Resize(fyne.NewSize(560, 660))
+	sw.win.CenterOnScreen()
 	return sw
 }
 

@@ -210,9 +210,14 @@ func run(args []string, stderr io.Writer) int {
 	// The key: ULTRAVOX_API_KEY, else the keychain; demo mode without one.
 	keys := secrets.New()
 	apiURL := os.Getenv("ULTRAVOX_API_URL")
-	kctx, kcancel := context.WithTimeout(context.Background(), 2*secrets.DefaultTimeout)
-	key, src, keyErr := keys.Get(kctx)
-	kcancel()
+	var key string
+	var src secrets.Source
+	var keyErr error
+	if !f.demo || keys.EnvOverride() { // --demo needs no key: leave the keychain alone
+		kctx, kcancel := context.WithTimeout(context.Background(), 2*secrets.DefaultTimeout)
+		key, src, keyErr = keys.Get(kctx)
+		kcancel()
+	}
 	switch {
 	case keyErr == nil, errors.Is(keyErr, secrets.ErrNotFound):
 	case errors.Is(keyErr, secrets.ErrInvalidKey) && keys.EnvOverride():
@@ -327,6 +332,9 @@ func run(args []string, stderr io.Writer) int {
 	prefs := ui.Prefs{
 		Load: current,
 		Save: func(s settings.Settings) error {
+			if demo { // the demo's agents are the simulator's, not the account's
+				s.DefaultAgentID = current().DefaultAgentID
+			}
 			ncs := callSettings(s, demo, demoAgent)
 			if err := ncs.Validate(); err != nil {
 				return err
