@@ -217,8 +217,15 @@ icon_x() {
     NR>1 { c=$0; sub(/.*#/, "", c); sub(/ .*/, "", c); if (c != bg) { print 640+$1+11; exit } }'
 }
 
-TOP=1280x300+0+0      # the panel and the popups under it
-RIGHT=640x300+640+0
+RIGHT=640x130+640+0
+
+wait_popup() { # wait (up to $1 s) until dunst shows a notification
+  for _ in $(seq 1 $(( $1 * 5 ))); do
+    [ "$(dunstctl count displayed 2>/dev/null || echo 0)" -gt 0 ] && return 0
+    sleep 0.2
+  done
+  echo "screenshots: no notification appeared within $1 s" >&2
+}
 
 echo "screenshots: demo mode"
 start_app --demo
@@ -233,21 +240,41 @@ ix=$(icon_x); ix=${ix:-1195}
 sleep 0.7
 shot menu-open 640x560+640+0
 "$work/xptr" key Escape
+"$work/xptr" move 300 500
 sleep 0.5
 
 menu_click "$ITEM" "Start call"
-sleep 4
+wait_popup 15
+sleep 1
+shot notification-call-started "$RIGHT"
+dunstctl close-all 2>/dev/null || true
 hover_icon
 shot tray-billing "$RIGHT"
 "$work/xptr" move 300 500
 
-menu_click "$ITEM" "Show call"
-sleep 2
-shot call-window
+# End it: the billed summary arrives once the server settles the call.
 menu_click "$ITEM" "End call"
+sleep 1
+dunstctl close-all 2>/dev/null || true
+wait_popup 60
+sleep 1
+shot notification-billed "$RIGHT"
+dunstctl close-all 2>/dev/null || true
+
+# The call window, on a second call.
+menu_click "$ITEM" "Start call"
+sleep 4
+menu_click "$ITEM" "Show call"
 sleep 3
+dunstctl close-all 2>/dev/null || true
+sleep 0.5
+shot call-window
+stop_app
+
+echo "screenshots: settings"
+start_app --demo
 menu_click "$ITEM" "Settings"
-sleep 2
+sleep 2.5
 shot settings-window
 stop_app
 
