@@ -98,14 +98,16 @@ type syncBuf struct {
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newDesk(t *testing.T, settingsJSON string) *desk {
+func newDesk(t *testing.T, settingsJSON string, withWatcher bool) *desk {
 	desktoptest.Need(t, "Xvfb", "dbus-daemon")
 	d := &desk{sim: simtest.New(t)}
 	display := desktoptest.Xvfb(t)
 	bus := desktoptest.SessionBus(t)
 	sys := desktoptest.SystemBus(t)
 	conn := bus.Conn(t)
-	d.watcher = desktoptest.StatusNotifierWatcher(t, conn)
+	if withWatcher {
+		d.watcher = desktoptest.StatusNotifierWatcher(t, conn)
+	}
 	d.notes = desktoptest.NotificationServer(t, conn)
 	d.tr = &desktoptest.Tray{Conn: conn}
 	d.home = t.TempDir()
@@ -133,10 +135,10 @@ func newDesk(t *testing.T, settingsJSON string) *desk {
 	return d
 }
 
-func (d *desk) start(t *testing.T, bin string) *app {
+func (d *desk) start(t *testing.T, bin string, args ...string) *app {
 	t.Helper()
 	a := &app{out: &syncBuf{}, done: make(chan struct{})}
-	a.cmd = exec.Command(bin, "--no-audio")
+	a.cmd = exec.Command(bin, append([]string{"--no-audio"}, args...)...)
 	a.cmd.Env = d.env
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -159,7 +161,9 @@ func (d *desk) start(t *testing.T, bin string) *app {
 			t.Logf("app output:\n%s", a.out.String())
 		}
 	})
-	d.tr.BusName = d.watcher.WaitItem(t, 60*time.Second)
+	if d.watcher != nil {
+		d.tr.BusName = d.watcher.WaitItem(t, 60*time.Second)
+	}
 	return a
 }
 
@@ -284,7 +288,7 @@ func TestE2EStartEndTimeoutQuit(t *testing.T) {
 		t.Skip("end-to-end test builds the binary and runs it for about a minute")
 	}
 	bin := buildBinary(t)
-	d := newDesk(t, `{"maxDurationSeconds": 10, "joinTimeoutSeconds": 15, "pricePerMinute": 0.05}`)
+	d := newDesk(t, `{"maxDurationSeconds": 10, "joinTimeoutSeconds": 15, "pricePerMinute": 0.05}`, true)
 	a := d.start(t, bin)
 	tr := d.tr
 
@@ -355,7 +359,7 @@ func TestE2ESIGTERMEndsCallAndSecondInstanceRefused(t *testing.T) {
 		t.Skip("end-to-end test")
 	}
 	bin := buildBinary(t)
-	d := newDesk(t, "")
+	d := newDesk(t, "", true)
 	a := d.start(t, bin)
 	waitTray(t, d.tr, assets.Idle, "Idle: no calls billing")
 
@@ -396,4 +400,69 @@ func errorsAs(err error, target **exec.ExitError) bool {
 		*target = e
 	}
 	return ok
+}
+
+// Without a key the menu offers "Set API key…" and "Try demo mode"; the
+// latter restarts the app (same process, exec) on the embedded simulator.
+func TestE2ENoKeyTryDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := buildBinary(t)
+	d := newDesk(t, "", true)
+	var env []string
+	for _, kv := range d.env {
+		if !strings.HasPrefix(kv, "ULTRAVOX_API_KEY=") {
+			env = append(env, kv)
+		}
+	}
+	d.env = env
+	a := d.start(t, bin)
+	waitTray(t, d.tr, assets.Unknown, "Unknown: no API key set")
+	if _, err := d.tr.FindLabelPrefix("Start call"); err == nil {
+		t.Error("Start call offered without a key")
+	}
+	if _, err := d.tr.FindLabelPrefix("Set API key"); err != nil {
+		t.Fatal(err)
+	}
+	// The private bus has no keychain service: the user is told so.
+	d.notes.Wait(t, func(n desktoptest.Notification) bool { return n.Summary == "Cannot read the API key" }, 15*time.Second)
+
+	old := d.tr.BusName
+	if err := d.tr.Click("Try demo mode"); err != nil {
+		t.Fatal(err)
+	}
+	d.watcher.WaitGone(t, old, 30*time.Second)
+	d.tr.BusName = d.watcher.WaitItem(t, 60*time.Second)
+	d.tr.WaitFor(t, func(tr *desktoptest.Tray) (bool, error) {
+		title, _, err := tr.Tooltip()
+		if err != nil {
+			return false, err
+		}
+		_, ferr := tr.FindLabelPrefix("Start call: Support agent")
+		return strings.HasSuffix(title, "[demo]") && ferr == nil, ferr
+	}, 60*time.Second)
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
+}
+
+// Without a StatusNotifierWatcher (a desktop with no tray) the user is told,
+// instead of the app running invisibly.
+func TestE2ENoTrayIsReported(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := buildBinary(t)
+	d := newDesk(t, "", false)
+	a := d.start(t, bin)
+	n := d.notes.Wait(t, func(n desktoptest.Notification) bool { return n.Summary == "No system tray" }, 30*time.Second)
+	if !strings.Contains(n.Body, "StatusNotifierWatcher") {
+		t.Errorf("body %q", n.Body)
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
 }

@@ -123,6 +123,21 @@ func callSettings(s settings.Settings, demo bool, demoAgent string) calls.Settin
 	return cs
 }
 
+// withDemoFlag returns the command line args with --demo added (on) or
+// removed, for the restart into or out of demo mode.
+func withDemoFlag(args []string, on bool) []string {
+	out := []string{}
+	for _, a := range args {
+		if a != "--demo" && a != "-demo" && a != "--demo=true" && a != "-demo=true" {
+			out = append(out, a)
+		}
+	}
+	if on {
+		out = append(out, "--demo")
+	}
+	return out
+}
+
 func newClient(baseURL, key string) (*ultravox.Client, error) {
 	return ultravox.NewClient(ultravox.Options{BaseURL: baseURL, APIKey: key, Version: version})
 }
@@ -381,7 +396,7 @@ func run(args []string, stderr io.Writer) int {
 		KeyChanged: func(k string) {
 			if demo {
 				if k != "" {
-					requestRestart([]string{}) // leave demo mode with the new key
+					requestRestart(withDemoFlag(args, false)) // leave demo mode with the new key
 				}
 				return
 			}
@@ -416,7 +431,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	tray, err = ui.NewTray(ui.Config{
 		App: a, Manager: mgr, Prefs: prefs, Notify: coal.Event, EndEverything: endEverything,
-		TryDemo: func() { requestRestart([]string{"--demo"}) }, Logger: logger,
+		TryDemo: func() { requestRestart(withDemoFlag(args, true)) }, Logger: logger,
 	})
 	if err != nil {
 		return fail(exitError, "%v", err)

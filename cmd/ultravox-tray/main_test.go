@@ -84,3 +84,15 @@ func TestSingleInstanceLock(t *testing.T) {
 	}
 	l2.release()
 }
+
+func TestWithDemoFlag(t *testing.T) {
+	if got := strings.Join(withDemoFlag([]string{"--no-audio"}, true), " "); got != "--no-audio --demo" {
+		t.Errorf("on: %q", got)
+	}
+	if got := strings.Join(withDemoFlag([]string{"-demo", "--no-audio", "--demo"}, false), " "); got != "--no-audio" {
+		t.Errorf("off: %q", got)
+	}
+	if got := withDemoFlag(nil, false); got == nil || len(got) != 0 {
+		t.Errorf("empty: %#v (nil would mean no restart)", got)
+	}
+}
