@@ -175,7 +175,6 @@ type Session struct {
 	sent, silence, muted, gated, trimmed, skipped atomic.Int64
 	micSamples, spkSamples                        atomic.Int64
 
-	stopped  atomic.Bool // a device stopped without Close
 	closing  atomic.Bool
 	stop     chan struct{}
 	done     chan struct{}
@@ -223,6 +222,7 @@ func (e *Engine) Open(r Rates, uplink func(pcm []byte)) (*Session, error) {
 	s.fifo = newPlayFIFO(prebuf, r.OutputRate*maxPlaybackSeconds)
 
 	if s.ctx, err = initContext(); err != nil {
+		s.release() // the canceller, if any
 		return nil, err
 	}
 	if err := s.openDevices(); err != nil {
@@ -340,7 +340,6 @@ func (s *Session) onStop() {
 	if s.closing.Load() {
 		return
 	}
-	s.stopped.Store(true)
 	s.deviceMu.Lock()
 	if s.devErr == nil {
 		s.devErr = errors.New("voice: an audio device stopped during the call (unplugged, or the sound server went away)")
@@ -382,6 +381,7 @@ func (s *Session) send() {
 	defer ticker.Stop()
 	start := time.Now()
 	var sent int64
+	var w watchdog
 	for {
 		tick := false
 		select {
@@ -407,11 +407,45 @@ func (s *Session) send() {
 			}
 			continue
 		}
+		s.watch(&w)
 		for ; sent < due; sent++ {
 			s.uplink(s.nextFrame(frame))
 			s.sent.Add(1)
 		}
 	}
+}
+
+// stallAfter is how long a device that has started may deliver nothing
+// before Err reports it (miniaudio does not always call the stop callback:
+// not when PulseAudio goes away).
+const stallAfter = 3 * time.Second
+
+// watchdog is the sender's view of the devices' progress.
+type watchdog struct {
+	mic, spk         int64
+	micAt, spkAt     time.Time
+	reportedStallErr bool
+}
+
+// watch records a device stall as the session's error.
+func (s *Session) watch(w *watchdog) {
+	now := time.Now()
+	check := func(n int64, last *int64, at *time.Time, what string) {
+		if n != *last || n == 0 { // moving, or not started yet
+			*last, *at = n, now
+			return
+		}
+		if now.Sub(*at) > stallAfter && !w.reportedStallErr {
+			w.reportedStallErr = true
+			s.deviceMu.Lock()
+			if s.devErr == nil {
+				s.devErr = fmt.Errorf("voice: the %s has delivered nothing for %v (unplugged, or the sound server went away); the call goes on sending silence", what, stallAfter)
+			}
+			s.deviceMu.Unlock()
+		}
+	}
+	check(s.micSamples.Load(), &w.mic, &w.micAt, "microphone")
+	check(s.spkSamples.Load(), &w.spk, &w.spkAt, "speaker")
 }
 
 // maxBacklog is the queued capture (in frames) above which the oldest
@@ -509,8 +543,18 @@ func (s *Session) Stats() Stats {
 	return st
 }
 
+// closeTimeout bounds how long Close waits for the devices to stop.
+const closeTimeout = 3 * time.Second
+
 // Close stops the sender and both devices and frees them. No uplink call
 // happens after it returns. It is safe to call more than once.
+//
+// Close returns within closeTimeout (plus one frame) even when the devices
+// do not stop: miniaudio's PulseAudio backend waits forever to stop a
+// stream once the sound server has died. The devices are then abandoned
+// (their memory is not freed; a goroutine stays blocked in
+// releaseAbandonable) and Close says so, so that ending a call never
+// hangs behind the sound card.
 func (s *Session) Close() error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
@@ -523,8 +567,21 @@ func (s *Session) Close() error {
 	if s.estDone != nil {
 		<-s.estDone
 	}
+	released := make(chan struct{})
+	go s.releaseAbandonable(released)
+	select {
+	case <-released:
+		return nil
+	case <-time.After(closeTimeout):
+		return fmt.Errorf("voice: the audio devices did not stop within %v (the sound server is gone?); they were abandoned", closeTimeout)
+	}
+}
+
+// releaseAbandonable is release on its own goroutine, so Close can give up
+// on it.
+func (s *Session) releaseAbandonable(done chan<- struct{}) {
 	s.release()
-	return nil
+	close(done)
 }
 
 // release uninitializes the devices and the context.

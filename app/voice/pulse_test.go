@@ -256,7 +256,7 @@ func TestGatingSuppressesMicWhileAgentSpeaks(t *testing.T) {
 // With the sound server gone, Open says clearly that there is no audio and
 // leaves nothing running.
 func TestNoAudioDeviceIsAClearError(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), ignoreAbandoned)
 	p := pulse(t)
 	p.Stop()
 	e, err := voice.NewEngine(voice.Config{})
@@ -289,7 +289,7 @@ func TestNoAudioDeviceIsAClearError(t *testing.T) {
 // after it returns.
 func TestCloseReleasesDevicesAndGoroutines(t *testing.T) {
 	p := pulse(t)
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), ignoreAbandoned)
 	var up uplink
 	for i := range 4 { // open and close repeatedly: nothing accumulates
 		cfg := voice.Config{}
@@ -434,5 +434,40 @@ func TestEchoCancellationNeedsEqualRates(t *testing.T) {
 	st := s.Stats()
 	if st.Echo != "gate" || !strings.Contains(st.EchoWhy, "needs equal input and output rates, got 16000 and 24000 Hz") {
 		t.Errorf("echo %q, why %q", st.Echo, st.EchoWhy)
+	}
+}
+
+// When the sound server goes away mid-call, Err says so, the uplink keeps
+// its pace with silence (the call is not dropped for media idleness), and
+// Close still returns.
+func TestSoundServerGoneMidCall(t *testing.T) {
+	noLeaks(t)
+	p := pulse(t)
+	var up uplink
+	s := open(t, voice.Config{}, voice.Rates{}, up.send)
+	warm(t, s)
+	p.Stop()
+	waitFor(t, "Err to report the lost device", 10*time.Second, func() bool { return s.Err() != nil })
+	t.Logf("Err: %v", s.Err())
+	n0, t0 := up.len(), time.Now()
+	time.Sleep(time.Second)
+	if n := up.len() - n0; float64(n) < 0.9*time.Since(t0).Seconds()*50 {
+		t.Errorf("only %d frames in %v after the device went away", n, time.Since(t0))
+	}
+	// Close returns: the devices stop, or are abandoned with an error that
+	// says so; either way no uplink call happens after it.
+	t0 = time.Now()
+	err := s.Close()
+	t.Logf("Close after %v: %v", time.Since(t0), err)
+	if time.Since(t0) > 5*time.Second {
+		t.Errorf("Close took %v", time.Since(t0))
+	}
+	if err != nil && !strings.Contains(err.Error(), "did not stop within 3s (the sound server is gone?)") {
+		t.Errorf("Close: %v", err)
+	}
+	n := up.len()
+	time.Sleep(100 * time.Millisecond)
+	if up.len() != n {
+		t.Error("uplink called after Close returned")
 	}
 }
