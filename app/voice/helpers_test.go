@@ -88,6 +88,23 @@ func envelope(s []int16, win int) []float64 {
 	return env
 }
 
+// smooth is the moving average of env over k windows: a jitter of a frame
+// or two (the sender fills a late frame with silence and goes on) then
+// barely moves the correlation.
+func smooth(env []float64, k int) []float64 {
+	out := make([]float64, len(env))
+	for i := range env {
+		var s float64
+		n := 0
+		for j := max(0, i-k/2); j <= min(len(env)-1, i+k/2); j++ {
+			s += env[j]
+			n++
+		}
+		out[i] = s / float64(n)
+	}
+	return out
+}
+
 // bestLag finds where ref appears in sig: the lag with the highest
 // normalized correlation, and that correlation.
 func bestLag(sig, ref []float64, maxLag int) (lag int, corr float64) {
