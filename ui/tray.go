@@ -53,6 +53,9 @@ type Tray struct {
 	quitting bool
 	items    map[string]model.Item // by label, for tests and lookups
 
+	// lastMenu is the menu we last gave the tray; main goroutine only.
+	lastMenu *fyne.Menu
+
 	windows *windows
 
 	// setTooltip and setTitle default to fyne.io/systray's (the same tray
@@ -122,6 +125,7 @@ func (t *Tray) Start() {
 				if have {
 					t.apply(s, now, false)
 				}
+				doUI(t.reassertMenu)
 			}
 		}
 	}()
@@ -165,7 +169,8 @@ func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
 				t.desk.SetSystemTrayIcon(fyne.NewStaticResource(iconKey+".png", assets.MustIcon(v.Icon, assets.TraySize, v.Demo)))
 			}
 			if menuChanged {
-				t.desk.SetSystemTrayMenu(t.fyneMenu(v.Menu))
+				t.lastMenu = t.fyneMenu(v.Menu)
+				t.desk.SetSystemTrayMenu(t.lastMenu)
 			}
 		}
 		if onMain {
@@ -179,6 +184,23 @@ func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
 		t.setTitle("Ultravox: " + v.Title)
 	}
 	t.windows.refresh(snap, now)
+}
+
+// trayMenuDriver is the desktop driver's view of the menu it shows.
+type trayMenuDriver interface{ SystemTrayMenu() *fyne.Menu }
+
+// reassertMenu gives the tray our latest menu again if the driver shows
+// another one. Fyne 2.7.4 re-applies the very first menu when the
+// StatusNotifierItem becomes ready, so a menu set before that moment would
+// otherwise be replaced by a stale one until the next state change. Main
+// goroutine only.
+func (t *Tray) reassertMenu() {
+	d, ok := t.cfg.App.Driver().(trayMenuDriver)
+	if !ok || t.lastMenu == nil || d.SystemTrayMenu() == t.lastMenu {
+		return
+	}
+	t.log.Debug("tray menu was replaced by the driver; setting ours again")
+	t.desk.SetSystemTrayMenu(t.lastMenu)
 }
 
 func indexItems(m map[string]model.Item, items []model.Item) {

@@ -47,6 +47,7 @@ type trayApp struct {
 	fyne.App
 	mu     sync.Mutex
 	menus  []*fyne.Menu
+	shown  *fyne.Menu
 	icons  []fyne.Resource
 	quits  int
 	quitCh chan struct{}
@@ -56,6 +57,21 @@ func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.menus = append(a.menus, m)
+	a.shown = m
+}
+
+// Driver reports the menu the tray shows, like Fyne's desktop driver.
+func (a *trayApp) Driver() fyne.Driver { return trayDriver{a.App.Driver(), a} }
+
+type trayDriver struct {
+	fyne.Driver
+	a *trayApp
+}
+
+func (d trayDriver) SystemTrayMenu() *fyne.Menu {
+	d.a.mu.Lock()
+	defer d.a.mu.Unlock()
+	return d.a.shown
 }
 func (a *trayApp) SetSystemTrayIcon(r fyne.Resource) {
 	a.mu.Lock()
@@ -277,6 +293,32 @@ func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
 	if !strings.HasPrefix(app.icons[1].Name(), "billing/") {
 		t.Errorf("icon %s", app.icons[1].Name())
 	}
+}
+
+// Fyne 2.7.4 re-applies the first menu when the tray item becomes ready;
+// the tray notices within a tick and shows its latest menu again.
+func TestTrayReassertsItsMenu(t *testing.T) {
+	m := newFakeManager(idle())
+	tr, app, _ := newTestTray(t, m, nil)
+	onUI(tr.Start)
+	latest := app.lastMenu()
+	app.mu.Lock()
+	app.shown = fyne.NewMenu("stale")
+	app.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		app.mu.Lock()
+		ok := app.shown == latest
+		app.mu.Unlock()
+		if ok {
+			if n, _ := app.counts(); n != 2 {
+				t.Fatalf("%d menus set, want 2 (the first and the reasserted one)", n)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the stale menu was not replaced")
 }
 
 func TestTrayActionsReachTheManager(t *testing.T) {

@@ -283,6 +283,25 @@ func confirmedByApp(sim *simulator.Server, c simulator.Call, before time.Time) b
 	return false
 }
 
+// click clicks the first menu item starting with prefix once it is there
+// and enabled (the agents list arrives after the first check).
+func click(t *testing.T, tr *desktoptest.Tray, prefix string) {
+	t.Helper()
+	tr.WaitFor(t, func(tr *desktoptest.Tray) (bool, error) {
+		it, err := tr.FindLabelPrefix(prefix)
+		if err != nil {
+			return false, err
+		}
+		if !it.Enabled {
+			return false, fmt.Errorf("%q is disabled", it.Label)
+		}
+		return true, nil
+	}, 30*time.Second)
+	if err := tr.Click(prefix); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestE2EStartEndTimeoutQuit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds the binary and runs it for about a minute")
@@ -295,9 +314,7 @@ func TestE2EStartEndTimeoutQuit(t *testing.T) {
 	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
 
 	// Start call -> the simulator's call is joined, icon and tooltip bill.
-	if err := tr.Click("Start call"); err != nil {
-		t.Fatal(err)
-	}
+	click(t, tr, "Start call")
 	first := liveCall(t, d.sim, nil)
 	waitTray(t, tr, assets.Billing, "Billing: ")
 	if it, err := tr.FindLabelPrefix("End call"); err != nil || !it.Enabled {
@@ -305,9 +322,7 @@ func TestE2EStartEndTimeoutQuit(t *testing.T) {
 	}
 
 	// End call -> ended on the simulator, icon back to idle.
-	if err := tr.Click("End call"); err != nil {
-		t.Fatal(err)
-	}
+	click(t, tr, "End call")
 	ended := waitEnded(t, d.sim, first.CallID, 15*time.Second)
 	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
 	if r := deref(ended.EndReason); r != "hangup" && r != "agent_hangup" {
@@ -319,9 +334,7 @@ func TestE2EStartEndTimeoutQuit(t *testing.T) {
 
 	// A call that reaches maxDuration (10 s) is timed out by the simulator:
 	// the user gets one notification that says so.
-	if err := tr.Click("Start call"); err != nil {
-		t.Fatal(err)
-	}
+	click(t, tr, "Start call")
 	second := liveCall(t, d.sim, map[string]bool{first.CallID: true})
 	timedOut := waitEnded(t, d.sim, second.CallID, 30*time.Second)
 	if deref(timedOut.EndReason) != "timeout" {
@@ -336,14 +349,10 @@ func TestE2EStartEndTimeoutQuit(t *testing.T) {
 	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
 
 	// Quit with a live call: the call is ended before the process exits.
-	if err := tr.Click("Start call"); err != nil {
-		t.Fatal(err)
-	}
+	click(t, tr, "Start call")
 	third := liveCall(t, d.sim, map[string]bool{first.CallID: true, second.CallID: true})
 	waitTray(t, tr, assets.Billing, "Billing: ")
-	if err := tr.Click("Quit"); err != nil {
-		t.Fatal(err)
-	}
+	click(t, tr, "Quit")
 	a.waitExit(t, 15*time.Second)
 	c, _ := d.sim.Call(third.CallID)
 	if c.Ended == nil || c.Ended.After(a.exitAt) || !confirmedByApp(d.sim, c, a.exitAt) {
@@ -372,9 +381,7 @@ func TestE2ESIGTERMEndsCallAndSecondInstanceRefused(t *testing.T) {
 		t.Fatalf("second instance: %v\n%s", err, out)
 	}
 
-	if err := d.tr.Click("Start call"); err != nil {
-		t.Fatal(err)
-	}
+	click(t, d.tr, "Start call")
 	call := liveCall(t, d.sim, nil)
 	waitTray(t, d.tr, assets.Billing, "Billing: ")
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
