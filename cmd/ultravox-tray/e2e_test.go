@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ultravox-tray/ultravox-tray/app/power/powertest"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator/simtest"
 	"github.com/ultravox-tray/ultravox-tray/assets"
@@ -80,6 +81,7 @@ type desk struct {
 	watcher *desktoptest.Watcher
 	notes   *desktoptest.Notifications
 	tr      *desktoptest.Tray
+	sys     *desktoptest.Bus
 	home    string
 }
 
@@ -110,6 +112,7 @@ func newDesk(t *testing.T, settingsJSON string, withWatcher bool) *desk {
 	}
 	d.notes = desktoptest.NotificationServer(t, conn)
 	d.tr = &desktoptest.Tray{Conn: conn}
+	d.sys = sys
 	d.home = t.TempDir()
 	cfg := filepath.Join(d.home, ".config")
 	if settingsJSON != "" {
@@ -468,6 +471,50 @@ func TestE2ENoTrayIsReported(t *testing.T) {
 	if !strings.Contains(n.Body, "StatusNotifierWatcher") {
 		t.Errorf("body %q", n.Body)
 	}
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
+}
+
+// Sleep with a live call: the app holds logind's delay lock while the call
+// is live, ends the call when PrepareForSleep(true) arrives, and only then
+// releases the lock so the machine may sleep.
+func TestE2ESleepEndsCallBeforeReleasingTheLock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := buildBinary(t)
+	d := newDesk(t, "", true)
+	logind := powertest.StartLogind(t, d.sys, powertest.LogindOptions{InhibitDelayMax: 5 * time.Second})
+	a := d.start(t, bin)
+	waitTray(t, d.tr, assets.Idle, "Idle: no calls billing")
+	click(t, d.tr, "Start call")
+	call := liveCall(t, d.sim, nil)
+	waitTray(t, d.tr, assets.Billing, "Billing: ")
+	deadline := time.Now().Add(15 * time.Second)
+	for logind.Held() != 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if logind.Held() != 1 {
+		t.Fatalf("the app holds %d sleep locks during a call, want 1: %+v", logind.Held(), logind.Inhibitors())
+	}
+	logind.PrepareForSleep(true)
+	ended := waitEnded(t, d.sim, call.CallID, 10*time.Second)
+	deadline = time.Now().Add(10 * time.Second)
+	for logind.Held() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	locks := logind.Inhibitors()
+	if logind.Held() != 0 || len(locks) == 0 {
+		t.Fatalf("sleep lock not released after the call ended: %+v", locks)
+	}
+	released := locks[len(locks)-1].Released
+	if released.Before(*ended.Ended) || !confirmedByApp(d.sim, ended, released) {
+		t.Errorf("lock released at %v, call ended at %v; the end must be confirmed first", released, *ended.Ended)
+	}
+	waitTray(t, d.tr, assets.Idle, "Idle: no calls billing")
+	logind.PrepareForSleep(false)
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
