@@ -371,6 +371,9 @@ func run(args []string, stderr io.Writer) int {
 				}
 				va.set(eng)
 			}
+			if s.StartAtLogin && strings.Contains(exe, string(filepath.Separator)+"go-build") {
+				return fmt.Errorf("saved, but start at login needs an installed program: this one runs from a temporary `go run` build (%s); build it with `go build ./cmd/ultravox-tray`, start that binary and tick Start at login again", exe)
+			}
 			if s.StartAtLogin != old.StartAtLogin || (s.StartAtLogin && !settings.AutostartEnabled()) {
 				if err := settings.SetAutostart(s.StartAtLogin, exe); err != nil {
 					return fmt.Errorf("saved, but start at login: %w", err)
