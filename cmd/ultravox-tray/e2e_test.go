@@ -83,6 +83,7 @@ type desk struct {
 	tr      *desktoptest.Tray
 	sys     *desktoptest.Bus
 	home    string
+	audio   bool // run with microphone and speaker (else --no-audio)
 }
 
 type app struct {
@@ -141,7 +142,10 @@ func newDesk(t *testing.T, settingsJSON string, withWatcher bool) *desk {
 func (d *desk) start(t *testing.T, bin string, args ...string) *app {
 	t.Helper()
 	a := &app{out: &syncBuf{}, done: make(chan struct{})}
-	a.cmd = exec.Command(bin, append([]string{"--no-audio"}, args...)...)
+	if !d.audio {
+		args = append([]string{"--no-audio"}, args...)
+	}
+	a.cmd = exec.Command(bin, args...)
 	a.cmd.Env = d.env
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -515,6 +519,48 @@ func TestE2ESleepEndsCallBeforeReleasingTheLock(t *testing.T) {
 	}
 	waitTray(t, d.tr, assets.Idle, "Idle: no calls billing")
 	logind.PrepareForSleep(false)
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
+}
+
+// With a real PulseAudio (null sink "spk", default source its monitor) the
+// app joins with microphone and speaker: the simulator receives the uplink
+// at one second of audio per second, and the agent's greeting plays.
+func TestE2EVoiceThroughPulseAudio(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	desktoptest.Need(t, "pulseaudio", "pactl", "parec")
+	bin := buildBinary(t)
+	d := newDesk(t, "", true)
+	pa := desktoptest.Pulse(t)
+	d.env = append(d.env, pa.Env()...)
+	d.audio = true
+	rec := pa.Record(t, "spk.monitor", 16000)
+	a := d.start(t, bin)
+	waitTray(t, d.tr, assets.Idle, "Idle: no calls billing")
+	click(t, d.tr, "Start call")
+	call := liveCall(t, d.sim, nil)
+	waitTray(t, d.tr, assets.Billing, "Billing: ")
+	time.Sleep(3 * time.Second)
+	audio, ok := d.sim.CallAudio(call.CallID)
+	if !ok || audio.ReceivedBytes() < 16000*2 {
+		t.Fatalf("the simulator received %d bytes of microphone audio in 3 s, want at least 1 s (32000)", audio.ReceivedBytes())
+	}
+	loud := 0
+	b := rec.Bytes()
+	for i := 0; i+1 < len(b); i += 2 {
+		if v := int16(uint16(b[i]) | uint16(b[i+1])<<8); v > 1000 || v < -1000 {
+			loud++
+		}
+	}
+	if loud < 100 {
+		t.Errorf("the agent's greeting did not reach the speaker: %d loud samples in %d bytes", loud, len(b))
+	}
+	click(t, d.tr, "End call")
+	waitEnded(t, d.sim, call.CallID, 15*time.Second)
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
