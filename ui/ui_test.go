@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/app/settings"
@@ -623,4 +624,36 @@ func TestKeyHint(t *testing.T) {
 	if KeyHint(goodKey) != "Zk9Ab3Cd.…" || KeyHint("short") != "…" || KeyHint("abcdefghijklmnop") != "abcd…" {
 		t.Errorf("hints %q %q %q", KeyHint(goodKey), KeyHint("short"), KeyHint("abcdefghijklmnop"))
 	}
+}
+
+func TestRecentDetails(t *testing.T) {
+	h := calls.HistoryEntry{CallID: "call-42", AgentName: "Support agent", Started: now0, BilledDuration: 151 * time.Second,
+		Cost: 0.13, EndReason: "timeout", BillingStatus: "BILLING_STATUS_BILLED"}
+	onUI(func() {
+		obj := recentDetails(h, time.UTC, func() {})
+		var texts []string
+		var walk func(o fyne.CanvasObject)
+		walk = func(o fyne.CanvasObject) {
+			switch x := o.(type) {
+			case *widget.Label:
+				texts = append(texts, x.Text)
+			case *widget.Form:
+				for _, it := range x.Items {
+					texts = append(texts, it.Text)
+					walk(it.Widget)
+				}
+			case *fyne.Container:
+				for _, c := range x.Objects {
+					walk(c)
+				}
+			}
+		}
+		walk(obj)
+		all := strings.Join(texts, "|")
+		for _, want := range []string{"Support agent", "call-42", "Sun Nov 22 2026 14:00:00 UTC", "02:31", "$0.13", "timed out", "BILLING_STATUS_BILLED"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("details lack %q: %s", want, all)
+			}
+		}
+	})
 }

@@ -324,6 +324,9 @@ func menu(s calls.Snapshot, now time.Time, status string, opt Options) []Item {
 	items = append(items, Item{Separator: true})
 
 	if hasKey(s) {
+		if s.Health == calls.HealthKeyRejected && !s.Demo {
+			items = append(items, Item{Label: LabelSetKey, Enabled: true, Action: Action{Kind: ActSetKey}})
+		}
 		items = append(items, startItems(s)...)
 	} else {
 		items = append(items,

@@ -359,3 +359,19 @@ func TestFormatting(t *testing.T) {
 		t.Error("end reason words")
 	}
 }
+
+func TestKeyRejectedOffersSetKey(t *testing.T) {
+	s := idleSnap()
+	s.Overall, s.Health = calls.OverallUnknown, calls.HealthKeyRejected
+	v := Render(s, t0, opt)
+	k := find(v.Menu, LabelSetKey)
+	if k == nil || !k.Enabled || k.Action.Kind != ActSetKey {
+		t.Fatalf("set key with a rejected key: %+v", k)
+	}
+	if c := find(v.Menu, LabelCheckNow); c == nil || c.Action.Kind != ActRecheck {
+		t.Errorf("check now: %+v", c)
+	}
+	if find(Render(idleSnap(), t0, opt).Menu, LabelSetKey) != nil {
+		t.Error("Set API key shown with a working key")
+	}
+}
