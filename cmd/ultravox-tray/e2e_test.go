@@ -321,17 +321,23 @@ func TestE2EStartEndTimeoutQuit(t *testing.T) {
 	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
 
 	// Start call -> the simulator's call is joined, icon and tooltip bill.
+	clicked := time.Now()
 	click(t, tr, "Start call")
 	first := liveCall(t, d.sim, nil)
+	joinedAfter := time.Since(clicked)
 	waitTray(t, tr, assets.Billing, "Billing: ")
+	t.Logf("figure: Start call click -> call joined %v, -> billing icon and tooltip %v", joinedAfter.Round(time.Millisecond), time.Since(clicked).Round(time.Millisecond))
 	if it, err := tr.FindLabelPrefix("End call"); err != nil || !it.Enabled {
 		t.Fatalf("End call while billing: %+v %v", it, err)
 	}
 
 	// End call -> ended on the simulator, icon back to idle.
+	clicked = time.Now()
 	click(t, tr, "End call")
 	ended := waitEnded(t, d.sim, first.CallID, 15*time.Second)
+	endedAfter := time.Since(clicked)
 	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
+	t.Logf("figure: End call click -> call ended %v, -> idle icon %v", endedAfter.Round(time.Millisecond), time.Since(clicked).Round(time.Millisecond))
 	if r := deref(ended.EndReason); r != "hangup" && r != "agent_hangup" {
 		t.Errorf("End call: call ended with %q", r)
 	}
@@ -359,8 +365,10 @@ func TestE2EStartEndTimeoutQuit(t *testing.T) {
 	click(t, tr, "Start call")
 	third := liveCall(t, d.sim, map[string]bool{first.CallID: true, second.CallID: true})
 	waitTray(t, tr, assets.Billing, "Billing: ")
+	clicked = time.Now()
 	click(t, tr, "Quit")
 	a.waitExit(t, 15*time.Second)
+	t.Logf("figure: Quit click with a live call -> process exited %v", a.exitAt.Sub(clicked).Round(time.Millisecond))
 	c, _ := d.sim.Call(third.CallID)
 	if c.Ended == nil || c.Ended.After(a.exitAt) || !confirmedByApp(d.sim, c, a.exitAt) {
 		t.Fatalf("Quit: call %+v not ended by the app before exit at %v", c, a.exitAt)
