@@ -182,8 +182,8 @@ func layers(s State) []layer {
 // demoBadge marks demo mode: a blue dot with a white rim, bottom right.
 func demoBadge() []layer {
 	return []layer{
-		{disc(0.8, 0.8, 0.22), white},
-		{disc(0.8, 0.8, 0.16), demoBlu},
+		{disc(0.81, 0.81, 0.19), white},
+		{disc(0.81, 0.81, 0.14), demoBlu},
 	}
 }
 
@@ -245,9 +245,23 @@ func render(size int, ls []layer) *image.NRGBA {
 func Tray(s State, size int, demo bool) *image.NRGBA {
 	ls := layers(s)
 	if demo {
+		// The state's glyph shrinks towards the top left so the badge
+		// sits beside it, not on it (an idle ring with a badge on its
+		// edge reads as a "Q").
+		for i := range ls {
+			ls[i].in = scaled(ls[i].in, demoScale)
+		}
 		ls = append(ls, demoBadge()...)
 	}
 	return render(size, ls)
+}
+
+// demoScale is the glyph's size next to the demo badge.
+const demoScale = 0.8
+
+// scaled draws f at k times its size, anchored at the top left.
+func scaled(f shape, k float64) shape {
+	return func(x, y float64) bool { return f(x/k, y/k) }
 }
 
 // App draws the application icon at size px.
