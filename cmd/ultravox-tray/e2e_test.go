@@ -82,6 +82,7 @@ type desk struct {
 	notes   *desktoptest.Notifications
 	tr      *desktoptest.Tray
 	sys     *desktoptest.Bus
+	bus     *desktoptest.Bus
 	home    string
 	audio   bool // run with microphone and speaker (else --no-audio)
 }
@@ -114,6 +115,7 @@ func newDesk(t *testing.T, settingsJSON string, withWatcher bool) *desk {
 	d.notes = desktoptest.NotificationServer(t, conn)
 	d.tr = &desktoptest.Tray{Conn: conn}
 	d.sys = sys
+	d.bus = bus
 	d.home = t.TempDir()
 	cfg := filepath.Join(d.home, ".config")
 	if settingsJSON != "" {
@@ -569,6 +571,77 @@ func TestE2EVoiceThroughPulseAudio(t *testing.T) {
 	}
 	click(t, d.tr, "End call")
 	waitEnded(t, d.sim, call.CallID, 15*time.Second)
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
+}
+
+func withoutEnv(env []string, key string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// With the key in a real gnome-keyring (and no ULTRAVOX_API_KEY) the app
+// reads it from the keychain and works against the account, not the demo.
+func TestE2EKeyFromRealKeychain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	desktoptest.Need(t, "secret-tool")
+	bin := buildBinary(t)
+	d := newDesk(t, "", true)
+	desktoptest.Keyring(t, d.bus)
+	store := exec.Command("secret-tool", "store", "--label", "Ultravox API key", "service", "ultravox-tray", "username", "api-key")
+	store.Env = []string{d.bus.Env(), "PATH=" + os.Getenv("PATH")}
+	store.Stdin = strings.NewReader(d.sim.APIKey())
+	if out, err := store.CombinedOutput(); err != nil {
+		t.Fatalf("secret-tool store: %v\n%s", err, out)
+	}
+	d.env = withoutEnv(d.env, "ULTRAVOX_API_KEY")
+	a := d.start(t, bin)
+	waitTray(t, d.tr, assets.Idle, "Idle: no calls billing")
+	title, _, err := d.tr.Tooltip()
+	if err != nil || strings.Contains(title, "[demo]") {
+		t.Fatalf("tooltip %q (%v): not the account's", title, err)
+	}
+	click(t, d.tr, "Start call")
+	call := liveCall(t, d.sim, nil)
+	click(t, d.tr, "End call")
+	waitEnded(t, d.sim, call.CallID, 15*time.Second)
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
+	if strings.Contains(a.out.String(), d.sim.APIKey()) {
+		t.Error("the API key appears in the app's output")
+	}
+}
+
+// A locked keychain: the app says so (a notification naming the problem),
+// offers "Set API key…", and does not fall back to anything else.
+func TestE2ELockedKeychainIsReported(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := buildBinary(t)
+	d := newDesk(t, "", true)
+	desktoptest.LockedKeyring(t, d.bus)
+	d.env = withoutEnv(d.env, "ULTRAVOX_API_KEY")
+	a := d.start(t, bin)
+	n := d.notes.Wait(t, func(n desktoptest.Notification) bool { return n.Summary == "Cannot read the API key" }, 30*time.Second)
+	if !strings.Contains(n.Body, "locked") || !strings.Contains(n.Body, "Unlock your login keyring") {
+		t.Errorf("notification does not say the keyring is locked: %q", n.Body)
+	}
+	waitTray(t, d.tr, assets.Unknown, "Unknown: no API key set")
+	if _, err := d.tr.FindLabelPrefix("Set API key"); err != nil {
+		t.Error(err)
+	}
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
