@@ -647,3 +647,24 @@ func TestE2ELockedKeychainIsReported(t *testing.T) {
 	}
 	a.waitExit(t, 15*time.Second)
 }
+
+// A key the server rejects at the very first check: icon unknown, tooltip
+// says so, and the notification is not lost to an early subscriber.
+func TestE2ERejectedKeyAtStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := buildBinary(t)
+	d := newDesk(t, "", true)
+	d.env = append(withoutEnv(d.env, "ULTRAVOX_API_KEY"), "ULTRAVOX_API_KEY=NotAKey1.wrongwrongwrongwrongwrongwrongwr")
+	a := d.start(t, bin)
+	waitTray(t, d.tr, assets.Unknown, "Unknown: API key rejected")
+	d.notes.Wait(t, func(n desktoptest.Notification) bool { return n.Summary == "API key rejected" }, 15*time.Second)
+	if _, err := d.tr.FindLabelPrefix("Set API key"); err != nil {
+		t.Error(err)
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitExit(t, 15*time.Second)
+}

@@ -295,16 +295,6 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}
 
-	host, _ := os.Hostname()
-	mgr, err := calls.New(calls.Config{
-		Client: client, StateDir: stateFor, Audio: audio, Settings: cs,
-		DeviceName: host, Version: version, Demo: demo, Logger: logger,
-	})
-	if err != nil {
-		return fail(exitError, "%v", err)
-	}
-	defer mgr.Close()
-
 	// Notifications.
 	var sender notify.Sender = logSender{logger}
 	if d, err := notify.NewDBus(); err != nil {
@@ -315,6 +305,43 @@ func run(args []string, stderr io.Writer) int {
 	}
 	coal := notify.NewCoalescer(sender, 2*time.Second, 10*time.Minute, func(err error) { logger.Warn("notification", "err", err) })
 	defer coal.Close()
+
+	host, _ := os.Hostname()
+	mgr, err := calls.New(calls.Config{
+		Client: client, StateDir: stateFor, Audio: audio, Settings: cs,
+		DeviceName: host, Version: version, Demo: demo, Logger: logger,
+	})
+	if err != nil {
+		return fail(exitError, "%v", err)
+	}
+	defer mgr.Close()
+
+	// Events become notifications from the first moment, before anything
+	// else subscribes: the manager hands the events of its first check (a
+	// rejected key, calls of an earlier session that it ended) to its first
+	// subscriber, and the power guard would drain and drop them.
+	_, events, cancelEvents := mgr.Subscribe()
+	stopEvents := make(chan struct{})
+	eventsDone := make(chan struct{})
+	go func() {
+		defer close(eventsDone)
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				coal.Event(ev)
+			case <-stopEvents:
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stopEvents)
+		<-eventsDone
+		cancelEvents()
+	}()
 
 	// Power: end calls before sleep and shutdown (and on lock, if set).
 	psrc, err := power.Open(power.Options{Logf: func(format string, a ...any) { logger.Info(fmt.Sprintf(format, a...)) }})
@@ -433,7 +460,7 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}
 	tray, err = ui.NewTray(ui.Config{
-		App: a, Manager: mgr, Prefs: prefs, Notify: coal.Event, EndEverything: endEverything,
+		App: a, Manager: mgr, Prefs: prefs, EndEverything: endEverything, // events: see above
 		TryDemo: func() { requestRestart(withDemoFlag(args, true)) }, Logger: logger,
 	})
 	if err != nil {
