@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 )
@@ -30,7 +32,7 @@ type Sender interface {
 
 // FromEvent maps a manager event to a notification. ok is false for events
 // that need no popup (our own hang-up: the billed summary follows; back
-// online).
+// online). Kinds it does not know show the event's Message.
 func FromEvent(ev calls.Event) (n Notification, ok bool) {
 	c := ev.Call
 	who := c.AgentName
@@ -84,11 +86,65 @@ func FromEvent(ev calls.Event) (n Notification, ok bool) {
 	case calls.EventUnjoinedExpired:
 		n.Summary = "Call never joined"
 		fallback(fmt.Sprintf("%s was never joined and expired; it cost nothing.", who))
-	default: // EventEnded (our hang-up), EventBackOnline
+	case calls.EventJournalProblem:
+		// The journal is what ends this app's calls after a crash: the user
+		// must know when it could not be read or written.
+		n.Summary = "Crash protection problem"
+		n.Key = "journal"
+		n.Urgent = true
+		body = sentence(body)
+		if body == "" {
+			body = "The call journal could not be read or written."
+		}
+		body += " Until this is fixed, a call this app starts may keep billing after a crash until its time limit."
+	case calls.EventEnded:
+		// Our own hang-up: the user asked for it, and EventBilledSummary
+		// follows with the billed time and cost.
 		return Notification{}, false
+	case calls.EventBackOnline:
+		// Checks work again: the icon leaves "unknown" by itself, and going
+		// offline made no popup either.
+		return Notification{}, false
+	default:
+		// A kind this version does not know (e.g. one added to the manager
+		// later): show the manager's own sentence rather than drop it.
+		n.Summary = "Ultravox Tray"
+		if name := ev.Kind.String(); name != "" && name != "unknown event" {
+			n.Summary = capitalize(name)
+		}
+		body = sentence(body)
+		if body == "" {
+			if c.ID != "" {
+				body = fmt.Sprintf("%s: %s.", who, ev.Kind)
+			} else {
+				body = fmt.Sprintf("The call manager reported: %s.", ev.Kind)
+			}
+		}
 	}
 	n.Body = body
 	return n, true
+}
+
+// sentence makes the manager's message (often lower-case, without a full
+// stop) a sentence.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	s = capitalize(s)
+	if !strings.ContainsAny(s[len(s)-1:], ".!?") && !strings.HasSuffix(s, "…") {
+		s += "."
+	}
+	return s
+}
+
+func capitalize(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
 }
 
 func billed(c calls.CallView) time.Duration {

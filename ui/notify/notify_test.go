@@ -74,8 +74,9 @@ func TestFromEvent(t *testing.T) {
 			t.Errorf("event %d makes a popup", k)
 		}
 	}
-	// Every other kind makes one with words.
-	for k := calls.EventCallStarted; k <= calls.EventUnjoinedExpired; k++ {
+	// Every other kind the manager names makes one with words, including
+	// kinds added at the end of the list later.
+	for k := calls.EventCallStarted; k.String() != "unknown event"; k++ {
 		if k == calls.EventEnded || k == calls.EventBackOnline {
 			continue
 		}
@@ -151,5 +152,59 @@ func TestCoalescerCloseFlushesAndReportsErrors(t *testing.T) {
 	defer mu.Unlock()
 	if len(errs) != 2 {
 		t.Errorf("errors %v", errs)
+	}
+}
+
+func TestJournalProblemIsUrgent(t *testing.T) {
+	msg := "the call journal /s/journal.json was corrupt (unexpected EOF) and was moved to /s/journal.json.corrupt-x; 1 call reference(s) were recovered from it and will be checked"
+	n, ok := FromEvent(calls.Event{Kind: calls.EventJournalProblem, Message: msg})
+	if !ok || !n.Urgent || n.Summary != "Crash protection problem" || n.Key != "journal" {
+		t.Fatalf("journal problem: %+v %v", n, ok)
+	}
+	if !strings.HasPrefix(n.Body, "The call journal /s/journal.json was corrupt") || !strings.Contains(n.Body, "will be checked. Until this is fixed") ||
+		!strings.Contains(n.Body, "may keep billing after a crash") {
+		t.Errorf("body %q", n.Body)
+	}
+	// Without a message it still says what is at stake.
+	n, ok = FromEvent(calls.Event{Kind: calls.EventJournalProblem})
+	if !ok || !strings.HasPrefix(n.Body, "The call journal could not be read or written.") {
+		t.Errorf("no message: %+v %v", n, ok)
+	}
+	// Through the coalescer: the journal and the history problem at start
+	// both reach the user (they differ in their message).
+	r := &recorder{}
+	c := NewCoalescer(r, 50*time.Millisecond, time.Minute, nil)
+	c.Event(calls.Event{Kind: calls.EventJournalProblem, Message: msg})
+	c.Event(calls.Event{Kind: calls.EventJournalProblem, Message: "the call history h.json cannot be read"})
+	got := waitFor(t, r, 2)
+	c.Close()
+	if !got[1].Urgent || !strings.Contains(got[1].Body, "The call history h.json cannot be read.") {
+		t.Errorf("second %+v", got[1])
+	}
+}
+
+func TestUnknownKindShowsItsMessage(t *testing.T) {
+	// A kind this version has no case for (say the manager adds "audio
+	// device lost" after EventJournalProblem).
+	k := calls.EventJournalProblem + 1
+	for k.String() != "unknown event" {
+		k++
+	}
+	k += 3
+	n, ok := FromEvent(calls.Event{Kind: k, Call: call(), Message: "the microphone was unplugged; type to the agent in Show call…"})
+	if !ok || n.Summary != "Ultravox Tray" || n.Body != "The microphone was unplugged; type to the agent in Show call…" || n.Key != "c1" {
+		t.Errorf("unknown kind: %+v %v", n, ok)
+	}
+	n, ok = FromEvent(calls.Event{Kind: k})
+	if !ok || n.Body == "" {
+		t.Errorf("unknown kind without message: %+v %v", n, ok)
+	}
+}
+
+func TestSentence(t *testing.T) {
+	for in, want := range map[string]string{"": "", " ended ": "Ended.", "ümlaut here": "Ümlaut here.", "Done!": "Done!", "ok.": "Ok."} {
+		if got := sentence(in); got != want {
+			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
