@@ -581,10 +581,31 @@ func TestCallWindow(t *testing.T) {
 	waitCalls(t, m, "mic c1 true", "text c1 hello there")
 	onUI(func() { test.Tap(cw.end) })
 	waitCalls(t, m, "mic c1 true", "text c1 hello there", "end c1")
+	// The manager's words about the call show under the header.
+	onUI(func() {
+		if cw.note.Visible() || cw.audioErr.Visible() {
+			t.Errorf("note %q / audio %q shown without a note", cw.note.Text, cw.audioErr.Text)
+		}
+		u := billing()
+		u.Ours[0].State = calls.CallEndUnconfirmed
+		u.Ours[0].Recovered = true
+		u.Ours[0].Note = "the end is not confirmed yet: Ultravox answered 503"
+		u.Ours[0].AudioError = "no microphone"
+		cw.update(u, time.Now())
+		if !cw.note.Visible() || cw.note.Text != "An earlier session of Ultravox Tray left this call live (it was in the call journal); it is being ended. The end is not confirmed yet: Ultravox answered 503." {
+			t.Errorf("note %q", cw.note.Text)
+		}
+		if !cw.audioErr.Visible() || cw.audioErr.Text != "Audio: no microphone (you can still type)" {
+			t.Errorf("audio %q", cw.audioErr.Text)
+		}
+		if cw.header.Text != "Support agent (earlier session): end not confirmed: may still be billing" || cw.end.Disabled() {
+			t.Errorf("header %q, end disabled %v", cw.header.Text, cw.end.Disabled())
+		}
+	})
 	// The call ends: the window says so and disables its controls.
 	onUI(func() {
 		cw.update(idle(), time.Now())
-		if cw.header.Text != "This call has ended." || !cw.send.Disabled() || !cw.end.Disabled() {
+		if cw.header.Text != "This call has ended." || !cw.send.Disabled() || !cw.end.Disabled() || cw.note.Visible() {
 			t.Errorf("after end: %q", cw.header.Text)
 		}
 		cw.win.Close()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -133,6 +134,7 @@ type callWindow struct {
 
 	header     *widget.Label
 	agentState *widget.Label
+	note       *widget.Label
 	audioErr   *widget.Label
 	transcript *widget.Label
 	scroll     *container.Scroll
@@ -172,7 +174,12 @@ func (w *windows) newCallWindow(callID string) *callWindow {
 	cw.header = widget.NewLabel("")
 	cw.header.TextStyle.Bold = true
 	cw.agentState = widget.NewLabel("")
+	cw.note = widget.NewLabel("")
+	cw.note.Wrapping = fyne.TextWrapWord
+	cw.note.Importance = widget.WarningImportance
+	cw.note.Hide()
 	cw.audioErr = widget.NewLabel("")
+	cw.audioErr.Wrapping = fyne.TextWrapWord
 	cw.audioErr.Importance = widget.DangerImportance
 	cw.audioErr.Hide()
 	cw.transcript = widget.NewLabel("")
@@ -229,7 +236,7 @@ func (w *windows) newCallWindow(callID string) *callWindow {
 		}()
 	})
 	cw.end.Importance = widget.DangerImportance
-	top := container.NewVBox(cw.header, cw.agentState, cw.audioErr, container.NewHBox(cw.micMute, cw.spkMute))
+	top := container.NewVBox(cw.header, cw.agentState, cw.note, cw.audioErr, container.NewHBox(cw.micMute, cw.spkMute))
 	bottom := container.NewVBox(container.NewBorder(nil, nil, nil, cw.send, cw.text), container.NewHBox(cw.end))
 	cw.win.SetContent(container.NewBorder(top, bottom, nil, nil, cw.scroll))
 	cw.win.Resize(fyne.NewSize(460, 420))
@@ -257,6 +264,8 @@ func (cw *callWindow) update(snap calls.Snapshot, now time.Time) {
 	if c == nil {
 		cw.header.SetText("This call has ended.")
 		cw.agentState.SetText("")
+		cw.note.Hide()
+		cw.audioErr.Hide()
 		for _, d := range []fyne.Disableable{cw.micMute, cw.spkMute, cw.text, cw.send, cw.end} {
 			d.Disable()
 		}
@@ -267,6 +276,9 @@ func (cw *callWindow) update(snap calls.Snapshot, now time.Time) {
 		name = c.AgentID
 	}
 	cw.win.SetTitle("Call with " + name)
+	if c.Recovered {
+		name += " (earlier session)"
+	}
 	state := c.State.String()
 	switch c.State {
 	case calls.CallBilling:
@@ -283,6 +295,12 @@ func (cw *callWindow) update(snap calls.Snapshot, now time.Time) {
 		as = "—"
 	}
 	cw.agentState.SetText("Agent: " + as)
+	if note := CallNoteText(*c); note != "" {
+		cw.note.SetText(note)
+		cw.note.Show()
+	} else {
+		cw.note.Hide()
+	}
 	if c.AudioError != "" {
 		cw.audioErr.SetText("Audio: " + c.AudioError + " (you can still type)")
 		cw.audioErr.Show()
@@ -312,6 +330,28 @@ func (cw *callWindow) update(snap calls.Snapshot, now time.Time) {
 			cw.scroll.ScrollToBottom()
 		}
 	}
+}
+
+// CallNoteText is what the call window says about a call beyond its state:
+// where it came from when an earlier session left it live, and the
+// manager's note.
+func CallNoteText(c calls.CallView) string {
+	var parts []string
+	if c.Recovered {
+		parts = append(parts, "An earlier session of Ultravox Tray left this call live (it was in the call journal); it is being ended.")
+	}
+	if c.Note != "" {
+		n := []rune(strings.TrimSpace(c.Note))
+		if len(n) > 0 {
+			n[0] = unicode.ToUpper(n[0])
+		}
+		t := string(n)
+		if !strings.HasSuffix(t, ".") {
+			t += "."
+		}
+		parts = append(parts, t)
+	}
+	return strings.Join(parts, " ")
 }
 
 // TranscriptText renders transcript lines as "Agent: ..." / "You: ...".

@@ -162,10 +162,80 @@ func callName(c calls.CallView) string {
 		}
 		return name + ", elsewhere"
 	}
+	if c.Recovered {
+		if name == "" || name == c.AgentID {
+			return "a call from an earlier session"
+		}
+		return name + " (earlier session)"
+	}
 	if name == "" {
 		return "your call"
 	}
 	return name
+}
+
+// UnaccountedWords says that the account reports n active calls that no
+// listing showed ("Account reports 1 active call not listed").
+func UnaccountedWords(n int) string {
+	if n == 1 {
+		return "Account reports 1 active call not listed"
+	}
+	return fmt.Sprintf("Account reports %d active calls not listed", n)
+}
+
+// maxInfoLen bounds an information line in the menu; the call window shows
+// the whole text.
+const maxInfoLen = 90
+
+func shorten(s string) string {
+	r := []rune(s)
+	if len(r) <= maxInfoLen {
+		return s
+	}
+	return strings.TrimSpace(string(r[:maxInfoLen-1])) + "…"
+}
+
+// CallNotes are the manager's words about one call, one sentence each, for
+// the menu and the call window: its note and its audio problem (a call from
+// an earlier session says so in its name). No ticking numbers.
+func CallNotes(c calls.CallView) []string {
+	var out []string
+	if c.Note != "" {
+		out = append(out, capitalize(c.Note))
+	}
+	if c.AudioError != "" && c.State.Live() {
+		out = append(out, "Audio: "+c.AudioError+" (type to the agent in Show call…)")
+	}
+	return out
+}
+
+func capitalize(s string) string {
+	r := []rune(s)
+	if len(r) == 0 {
+		return s
+	}
+	return strings.ToUpper(string(r[0])) + string(r[1:])
+}
+
+// infoItems are disabled lines under the status that tell what the manager
+// knows beyond the state: calls the account reports but no listing shows,
+// and each live call's notes. They change only with the snapshot.
+func infoItems(s calls.Snapshot, status string) []Item {
+	var items []Item
+	if s.Unaccounted > 0 && !strings.Contains(status, "not listed") {
+		items = append(items, Item{Label: UnaccountedWords(s.Unaccounted)})
+	}
+	ours := ourLive(s)
+	for _, c := range ours {
+		for _, n := range CallNotes(c) {
+			l := n
+			if len(ours) > 1 || !strings.Contains(status, callName(c)) {
+				l = callName(c) + ": " + n
+			}
+			items = append(items, Item{Label: shorten(capitalize(l))})
+		}
+	}
+	return items
 }
 
 func names(cs []calls.CallView) string {
@@ -228,6 +298,9 @@ func healthWords(s calls.Snapshot) string {
 		return "rate limited by Ultravox"
 	case calls.HealthUnchecked:
 		return "not checked yet"
+	}
+	if s.Unaccounted > 0 {
+		return strings.ToLower(UnaccountedWords(s.Unaccounted)[:1]) + UnaccountedWords(s.Unaccounted)[1:]
 	}
 	if s.HealthDetail != "" {
 		return s.HealthDetail
@@ -311,6 +384,15 @@ func words(s calls.Snapshot, now time.Time) (tooltip, title, status string) {
 		}
 		title = "Unknown"
 	}
+	if s.Unaccounted > 0 && !strings.Contains(tooltip, "not listed") {
+		tooltip += "; " + strings.ToLower(UnaccountedWords(s.Unaccounted)[:1]) + UnaccountedWords(s.Unaccounted)[1:]
+	}
+	for _, c := range ourLive(s) {
+		if c.AudioError != "" {
+			tooltip += "; audio: " + c.AudioError
+			break
+		}
+	}
 	return tooltip, title, status
 }
 
@@ -318,6 +400,7 @@ func hasKey(s calls.Snapshot) bool { return s.Demo || s.Health != calls.HealthNo
 
 func menu(s calls.Snapshot, now time.Time, status string, opt Options) []Item {
 	items := []Item{{Label: status}}
+	items = append(items, infoItems(s, status)...)
 	if s.Overall == calls.OverallUnknown && hasKey(s) {
 		items = append(items, Item{Label: LabelCheckNow, Enabled: true, Action: Action{Kind: ActRecheck}})
 	}

@@ -375,3 +375,127 @@ func TestKeyRejectedOffersSetKey(t *testing.T) {
 		t.Error("Set API key shown with a working key")
 	}
 }
+
+// infoLines are the disabled lines between the status and the first
+// separator.
+func infoLines(t *testing.T, v View) []string {
+	t.Helper()
+	var out []string
+	for _, it := range v.Menu[1:] {
+		if it.Separator || it.Action.Kind != ActNone {
+			break
+		}
+		if it.Enabled {
+			t.Errorf("info line %q is enabled", it.Label)
+		}
+		out = append(out, it.Label)
+	}
+	return out
+}
+
+func TestUnaccountedCalls(t *testing.T) {
+	// Nothing listed, but the account reports an active call: unknown, and
+	// the status says why.
+	s := idleSnap()
+	s.Overall, s.Unaccounted = calls.OverallUnknown, 1
+	s.HealthDetail = "the account reports 1 active call(s) that the call list does not show"
+	s.Account.ActiveCalls = 1
+	v := Render(s, t0, opt)
+	if v.Status != "Unknown: account reports 1 active call not listed" {
+		t.Errorf("status %q", v.Status)
+	}
+	if got := infoLines(t, v); len(got) != 0 {
+		t.Errorf("the status already says it, yet info lines %q", got)
+	}
+	if !strings.HasPrefix(v.Tooltip, "Unknown: account reports 1 active call not listed") || strings.Count(v.Tooltip, "not listed") != 1 {
+		t.Errorf("tooltip %q", v.Tooltip)
+	}
+	if e := find(v.Menu, LabelEndAll); !e.Enabled || e.Label != "End all calls on account (1)" {
+		t.Errorf("end all %+v", e)
+	}
+	// While our call bills and two more are unaccounted: an info line under
+	// the status, and the tooltip says it too.
+	b := billingSnap()
+	b.Unaccounted = 2
+	v = Render(b, t0, opt)
+	if got := infoLines(t, v); len(got) != 1 || got[0] != "Account reports 2 active calls not listed" {
+		t.Errorf("info %q", got)
+	}
+	if v.Tooltip != "Billing: 02:31, $0.13 (Support agent); account reports 2 active calls not listed" {
+		t.Errorf("tooltip %q", v.Tooltip)
+	}
+	// Offline with an unaccounted call: the status says offline, the line
+	// says the rest.
+	o := idleSnap()
+	o.Overall, o.Health, o.Unaccounted = calls.OverallUnknown, calls.HealthOffline, 1
+	if got := infoLines(t, Render(o, t0, opt)); len(got) != 1 || got[0] != "Account reports 1 active call not listed" {
+		t.Errorf("offline info %q", got)
+	}
+}
+
+func TestCallNotesInMenuAndTooltip(t *testing.T) {
+	s := billingSnap()
+	s.Ours[0].State = calls.CallEndUnconfirmed
+	s.Ours[0].Note = "the end is not confirmed yet: Ultravox answered 503 three times"
+	s.Ours[0].AudioError = "no microphone"
+	v := Render(s, t0, opt)
+	want := []string{"The end is not confirmed yet: Ultravox answered 503 three times", "Audio: no microphone (type to the agent in Show call…)"}
+	got := infoLines(t, v)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("info %q, want %q", got, want)
+	}
+	if !strings.HasSuffix(v.Tooltip, "– end not confirmed; audio: no microphone") {
+		t.Errorf("tooltip %q", v.Tooltip)
+	}
+	// The notes do not tick: the menu stays the same a minute later.
+	if Signature(v.Menu) != Signature(Render(s, t0.Add(time.Minute), opt).Menu) {
+		t.Error("menu changed with time alone")
+	}
+	// A new note changes the menu (it is rebuilt once).
+	s2 := billingSnap()
+	s2.Ours[0].State = calls.CallEndUnconfirmed
+	if Signature(v.Menu) == Signature(Render(s2, t0, opt).Menu) {
+		t.Error("the note does not change the menu")
+	}
+
+	// Two calls: each line names its call; a long note is shortened.
+	long := strings.Repeat("very ", 30) + "long"
+	s.Ours = append(s.Ours, calls.CallView{ID: "c2", Ours: true, AgentName: "Sales", State: calls.CallJoining, Note: long})
+	got = infoLines(t, Render(s, t0, opt))
+	if len(got) != 3 || !strings.HasPrefix(got[0], "Support agent: The end is not confirmed") || !strings.HasPrefix(got[2], "Sales: Very very") {
+		t.Fatalf("two calls: %q", got)
+	}
+	if n := len([]rune(got[2])); n != maxInfoLen || !strings.HasSuffix(got[2], "…") {
+		t.Errorf("long note not shortened to %d: %d %q", maxInfoLen, n, got[2])
+	}
+	// An ended call's audio error is history: no line.
+	e := idleSnap()
+	e.Ours = []calls.CallView{{ID: "c1", Ours: true, State: calls.CallEnded, AudioError: "no microphone", Note: "x"}}
+	if got := infoLines(t, Render(e, t0, opt)); len(got) != 0 {
+		t.Errorf("ended call: %q", got)
+	}
+}
+
+func TestRecoveredCallNamed(t *testing.T) {
+	s := idleSnap()
+	s.Overall = calls.OverallEnding
+	s.Ours = []calls.CallView{{ID: "old", Ours: true, Recovered: true, AgentID: "a1", State: calls.CallEnding}}
+	v := Render(s, t0, opt)
+	if v.Status != "Ending: a call from an earlier session" {
+		t.Errorf("status %q", v.Status)
+	}
+	s.Ours[0].AgentName = "Support agent"
+	s.Ours[0].State = calls.CallEndUnconfirmed
+	s.Ours[0].Note = "the end was not confirmed before the deadline"
+	s.Overall = calls.OverallBilling
+	v = Render(s, t0, opt)
+	if v.Status != "Billing: Support agent (earlier session) – end not confirmed" {
+		t.Errorf("status %q", v.Status)
+	}
+	if got := infoLines(t, v); len(got) != 1 || got[0] != "The end was not confirmed before the deadline" {
+		t.Errorf("info %q", got)
+	}
+	if sc := find(v.Menu, "Show call"); !sc.Enabled || sc.Action.Arg != "old" {
+		t.Errorf("show call %+v", sc)
+	}
+}
