@@ -48,6 +48,9 @@ type Prefs struct {
 	KeyChanged func(key string)
 	// KeyFromEnv is set when ULTRAVOX_API_KEY overrides the keychain.
 	KeyFromEnv bool
+	// EchoCancellation is set when the build has an echo canceller: only
+	// then does Settings offer "Echo cancellation (experimental)".
+	EchoCancellation bool
 	// Devices lists microphones and speakers by name (optional).
 	Devices func() (mics, speakers []string, err error)
 }

@@ -484,6 +484,69 @@ func TestSettingsWindowValidatesAndSaves(t *testing.T) {
 	}
 }
 
+func TestSettingsWindowEchoCancellation(t *testing.T) {
+	app := test.NewTempApp(t)
+	// A build without the canceller: no option, and a saved choice is kept.
+	p := &memPrefs{s: settings.Defaults()}
+	p.s.EchoCancellation = true
+	var sw *settingsWindow
+	onUI(func() { sw = newSettingsWindow(app, testPrefs(p, &memKeys{}), idle()) })
+	onUI(func() {
+		if sw.echo != nil {
+			t.Error("echo cancellation offered by a build without it")
+		}
+		test.Tap(sw.save)
+		sw.win.Close()
+	})
+	if len(p.saved) != 1 || !p.saved[0].EchoCancellation {
+		t.Fatalf("saved %+v", p.saved)
+	}
+
+	// With the canceller: the option shows the saved choice, round-trips,
+	// and is off while Headset is ticked.
+	p = &memPrefs{s: settings.Defaults()}
+	prefs := testPrefs(p, &memKeys{})
+	prefs.EchoCancellation = true
+	onUI(func() { sw = newSettingsWindow(app, prefs, idle()) })
+	defer onUI(func() { sw.win.Close() })
+	onUI(func() {
+		if sw.echo == nil || sw.echo.Checked || sw.echo.Disabled() || !strings.HasPrefix(sw.echo.Text, "Echo cancellation (experimental)") {
+			t.Fatalf("echo option %+v", sw.echo)
+		}
+		test.Tap(sw.echo)
+		test.Tap(sw.save)
+	})
+	if len(p.saved) != 1 || !p.saved[0].EchoCancellation {
+		t.Fatalf("saved %+v", p.saved)
+	}
+	onUI(func() {
+		test.Tap(sw.headset)
+		if !sw.echo.Disabled() {
+			t.Error("echo cancellation enabled with a headset")
+		}
+		test.Tap(sw.headset)
+		if sw.echo.Disabled() {
+			t.Error("echo cancellation still disabled without a headset")
+		}
+		test.Tap(sw.echo)
+		test.Tap(sw.save)
+	})
+	if len(p.saved) != 2 || p.saved[1].EchoCancellation {
+		t.Fatalf("saved %+v", p.saved)
+	}
+	// A new window shows what was saved; with a saved headset it starts
+	// disabled.
+	p.s.EchoCancellation, p.s.Headset = true, true
+	var sw2 *settingsWindow
+	onUI(func() { sw2 = newSettingsWindow(app, prefs, idle()) })
+	onUI(func() {
+		if !sw2.echo.Checked || !sw2.echo.Disabled() {
+			t.Errorf("reopened: checked %v disabled %v", sw2.echo.Checked, sw2.echo.Disabled())
+		}
+		sw2.win.Close()
+	})
+}
+
 func TestSettingsWindowKey(t *testing.T) {
 	app := test.NewTempApp(t)
 	keys := &memKeys{}

@@ -393,6 +393,7 @@ type settingsWindow struct {
 	mic        *widget.SelectEntry
 	speaker    *widget.SelectEntry
 	headset    *widget.Check
+	echo       *widget.Check // nil when the build cannot cancel echo
 	autostart  *widget.Check
 	status     *widget.Label
 	save       *widget.Button
@@ -488,6 +489,21 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 	sw.speaker.SetText(s.SpeakerDevice)
 	sw.headset = widget.NewCheck("Headset (no echo gating)", nil)
 	sw.headset.SetChecked(s.Headset)
+	audioChecks := container.NewVBox(sw.headset)
+	if p.EchoCancellation {
+		// With a headset there is no echo to cancel: the option is off.
+		sw.echo = widget.NewCheck("Echo cancellation (experimental): talk over the agent without a headset", nil)
+		sw.echo.SetChecked(s.EchoCancellation)
+		sw.headset.OnChanged = func(on bool) {
+			if on {
+				sw.echo.Disable()
+			} else {
+				sw.echo.Enable()
+			}
+		}
+		sw.headset.OnChanged(s.Headset)
+		audioChecks.Add(sw.echo)
+	}
 	sw.autostart = widget.NewCheck("Start at login", nil)
 	sw.autostart.SetChecked(s.StartAtLogin)
 	sw.status = widget.NewLabel("")
@@ -505,7 +521,7 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 		widget.NewFormItem("Daily budget ($, 0 = none)", sw.budget),
 		widget.NewFormItem("Microphone", sw.mic),
 		widget.NewFormItem("Speaker", sw.speaker),
-		widget.NewFormItem("", container.NewVBox(sw.headset, sw.endOnLock, sw.deleteRecs, sw.autostart)),
+		widget.NewFormItem("", container.NewVBox(audioChecks, sw.endOnLock, sw.deleteRecs, sw.autostart)),
 	)
 	buttons := container.NewHBox(sw.save, widget.NewButton("Close", sw.win.Close))
 	sw.win.SetContent(container.NewBorder(nil, container.NewVBox(sw.status, buttons), nil, nil, container.NewVScroll(form)))
@@ -645,6 +661,9 @@ func (sw *settingsWindow) collect() (settings.Settings, error) {
 	s.MicrophoneDevice = strings.TrimSpace(sw.mic.Text)
 	s.SpeakerDevice = strings.TrimSpace(sw.speaker.Text)
 	s.Headset = sw.headset.Checked
+	if sw.echo != nil { // otherwise the saved choice stays as it was
+		s.EchoCancellation = sw.echo.Checked
+	}
 	s.StartAtLogin = sw.autostart.Checked
 	if len(errs) > 0 {
 		return s, fmt.Errorf("%s", strings.Join(errs, "; "))

@@ -37,7 +37,11 @@ type Settings struct {
 	MicrophoneDevice   string  `json:"microphoneDevice"` // "" = system default
 	SpeakerDevice      string  `json:"speakerDevice"`    // "" = system default
 	Headset            bool    `json:"headset"`          // no echo gating
-	StartAtLogin       bool    `json:"startAtLogin"`
+	// EchoCancellation asks for acoustic echo cancellation instead of
+	// half-duplex gating (experimental; ignored with Headset, and where the
+	// build has no echo canceller).
+	EchoCancellation bool `json:"echoCancellation"`
+	StartAtLogin     bool `json:"startAtLogin"`
 }
 
 // Limits of the numeric settings.

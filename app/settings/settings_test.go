@@ -34,6 +34,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	s := Defaults()
 	s.DefaultAgentID, s.MaxDurationSeconds, s.DailyBudget, s.Headset, s.StartAtLogin = "ag", 600, 1.5, true, true
 	s.MicrophoneDevice = "USB mic"
+	s.EchoCancellation = true
 	if err := st.Save(s); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Errorf("directory holds %d entries", len(ents))
 	}
 	raw, _ := os.ReadFile(st.Path)
-	if !strings.Contains(string(raw), `"maxDurationSeconds": 600`) {
+	if !strings.Contains(string(raw), `"maxDurationSeconds": 600`) || !strings.Contains(string(raw), `"echoCancellation": true`) {
 		t.Errorf("file %s", raw)
 	}
 }
@@ -192,5 +193,42 @@ func TestDefaultPath(t *testing.T) {
 	p, err := DefaultPath()
 	if err != nil || p != "/x/cfg/ultravox-tray/settings.json" {
 		t.Fatalf("%s %v", p, err)
+	}
+}
+
+func TestEchoCancellationRoundTrip(t *testing.T) {
+	st := store(t)
+	// A file from before the option: gating, as before.
+	if err := os.MkdirAll(filepath.Dir(st.Path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(st.Path, []byte(`{"maxDurationSeconds": 300, "headset": false}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Load()
+	if err != nil || s.EchoCancellation || s.MaxDurationSeconds != 300 {
+		t.Fatalf("old file: %+v %v", s, err)
+	}
+	if Defaults().EchoCancellation {
+		t.Error("echo cancellation is on by default; it is experimental")
+	}
+	for _, on := range []bool{true, false} {
+		s.EchoCancellation = on
+		if err := st.Save(s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Load()
+		if err != nil || got.EchoCancellation != on || got != s {
+			t.Errorf("saved %v, loaded %+v %v", on, got, err)
+		}
+	}
+	// A wrong type is reported with the field's name and kept aside.
+	if err := os.WriteFile(st.Path, []byte(`{"echoCancellation": "yes"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Load()
+	var be *BrokenFileError
+	if !errors.As(err, &be) || !strings.Contains(err.Error(), "echoCancellation") {
+		t.Errorf("wrong type: %v", err)
 	}
 }

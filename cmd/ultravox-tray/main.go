@@ -123,6 +123,19 @@ func callSettings(s settings.Settings, demo bool, demoAgent string) calls.Settin
 	return cs
 }
 
+// voiceConfig is the audio engine's configuration for the user's settings:
+// devices, headset, and echo cancellation when asked for and built in
+// (otherwise half-duplex gating). New calls use it; calls already open keep
+// theirs.
+func voiceConfig(s settings.Settings, cs calls.Settings) voice.Config {
+	c := voice.Config{InputRate: cs.InputRate, OutputRate: cs.OutputRate,
+		CaptureDevice: s.MicrophoneDevice, PlaybackDevice: s.SpeakerDevice, Headset: s.Headset}
+	if s.EchoCancellation && !s.Headset && voice.EchoCancellationBuiltIn {
+		c.Echo = voice.EchoCancel
+	}
+	return c
+}
+
 // withDemoFlag returns the command line args with --demo added (on) or
 // removed, for the restart into or out of demo mode.
 func withDemoFlag(args []string, on bool) []string {
@@ -280,10 +293,7 @@ func run(args []string, stderr io.Writer) int {
 	var audio calls.Audio
 	va := &voiceAudio{}
 	cs := callSettings(current(), demo, demoAgent)
-	voiceCfg := func(s settings.Settings) voice.Config {
-		return voice.Config{InputRate: cs.InputRate, OutputRate: cs.OutputRate,
-			CaptureDevice: s.MicrophoneDevice, PlaybackDevice: s.SpeakerDevice, Headset: s.Headset}
-	}
+	voiceCfg := func(s settings.Settings) voice.Config { return voiceConfig(s, cs) }
 	if !f.noAudio {
 		eng, err := voice.NewEngine(voiceCfg(current()))
 		if err != nil {
@@ -391,7 +401,7 @@ func run(args []string, stderr io.Writer) int {
 			if err := mgr.ApplySettings(ncs); err != nil {
 				return err
 			}
-			if audio != nil && (old.MicrophoneDevice != s.MicrophoneDevice || old.SpeakerDevice != s.SpeakerDevice || old.Headset != s.Headset) {
+			if audio != nil && voiceCfg(old) != voiceCfg(s) {
 				eng, err := voice.NewEngine(voiceCfg(s))
 				if err != nil {
 					return fmt.Errorf("saved, but the audio devices were not changed: %w", err)
@@ -441,7 +451,8 @@ func run(args []string, stderr io.Writer) int {
 			}
 			mgr.SetClient(c)
 		},
-		KeyFromEnv: src == secrets.SourceEnv,
+		KeyFromEnv:       src == secrets.SourceEnv,
+		EchoCancellation: voice.EchoCancellationBuiltIn,
 		Devices: func() ([]string, []string, error) {
 			c, p, err := voice.ListDevices()
 			var mics, spks []string

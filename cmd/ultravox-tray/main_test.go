@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/settings"
+	"github.com/ultravox-tray/ultravox-tray/app/voice"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -94,5 +95,34 @@ func TestWithDemoFlag(t *testing.T) {
 	}
 	if got := withDemoFlag(nil, false); got == nil || len(got) != 0 {
 		t.Errorf("empty: %#v (nil would mean no restart)", got)
+	}
+}
+
+func TestVoiceConfig(t *testing.T) {
+	t.Setenv("ULTRAVOX_AGENT_ID", "")
+	s := settings.Defaults()
+	s.MicrophoneDevice, s.SpeakerDevice = "USB mic", "Speakers"
+	cs := callSettings(s, false, "")
+	c := voiceConfig(s, cs)
+	if c.Echo != voice.EchoGate || c.Headset || c.CaptureDevice != "USB mic" || c.PlaybackDevice != "Speakers" || c.InputRate != cs.InputRate || c.OutputRate != cs.OutputRate {
+		t.Errorf("default %+v", c)
+	}
+	s.EchoCancellation = true
+	c = voiceConfig(s, cs)
+	want := voice.EchoGate
+	if voice.EchoCancellationBuiltIn {
+		want = voice.EchoCancel
+	}
+	if c.Echo != want {
+		t.Errorf("echo cancellation asked for (built in: %v): %v", voice.EchoCancellationBuiltIn, c.Echo)
+	}
+	// A changed choice is a changed engine configuration (Save rebuilds it).
+	if voice.EchoCancellationBuiltIn && voiceConfig(s, cs) == voiceConfig(settings.Defaults(), cs) {
+		t.Error("the echo setting does not change the engine's configuration")
+	}
+	// With a headset there is nothing to cancel.
+	s.Headset = true
+	if c = voiceConfig(s, cs); c.Echo != voice.EchoGate || !c.Headset {
+		t.Errorf("headset %+v", c)
 	}
 }
