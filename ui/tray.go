@@ -61,6 +61,8 @@ type Tray struct {
 	// setTooltip and setTitle default to fyne.io/systray's (the same tray
 	// Fyne drives); tests replace them to read what was set.
 	setTooltip, setTitle func(string)
+	// waitTrayHost is WaitTrayHost; tests may replace it.
+	waitTrayHost func(ctx context.Context) error
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -82,7 +84,7 @@ func NewTray(cfg Config) (*Tray, error) {
 		cfg.Location = time.Local
 	}
 	t := &Tray{cfg: cfg, desk: desk, log: cfg.Logger, stop: make(chan struct{}),
-		setTooltip: systray.SetTooltip, setTitle: systray.SetTitle}
+		setTooltip: systray.SetTooltip, setTitle: systray.SetTitle, waitTrayHost: WaitTrayHost}
 	t.windows = newWindows(t)
 	return t, nil
 }

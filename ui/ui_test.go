@@ -18,6 +18,7 @@ import (
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/app/settings"
+	"github.com/ultravox-tray/ultravox-tray/internal/desktoptest"
 )
 
 // uiLoop stands in for Fyne's main goroutine: Fyne's test driver runs
@@ -740,4 +741,106 @@ func TestRecentDetails(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The "no system tray" window turns into a confirmation when a tray host
+// (a StatusNotifierWatcher) appears on the session bus later, and then
+// closes itself.
+func TestNoTrayWindowFollowsALateTrayHost(t *testing.T) {
+	bus := desktoptest.SessionBus(t)
+	bus.Setenv(t)
+	old := trayFoundClose
+	trayFoundClose = 300 * time.Millisecond
+	defer func() { trayFoundClose = old }()
+
+	m := newFakeManager(idle())
+	tr, _, _ := newTestTray(t, m, nil)
+	found := make(chan struct{}, 1)
+	tr.ShowNoTray(func() { found <- struct{}{} })
+	var win fyne.Window
+	var lbl *widget.Label
+	get := func() {
+		tr.windows.mu.Lock()
+		win, lbl = tr.windows.noTray, tr.windows.noTrayLabel
+		tr.windows.mu.Unlock()
+	}
+	var text, title string
+	onUI(func() {
+		get()
+		if win != nil {
+			text, title = lbl.Text, win.Title()
+		}
+	})
+	if win == nil || text != NoTrayText || title != "Ultravox Tray: no system tray" {
+		t.Fatalf("no-tray window %v %q %q", win, title, text)
+	}
+	select {
+	case <-found:
+		t.Fatal("a tray was found on a bus without one")
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	desktoptest.StatusNotifierWatcher(t, bus.Conn(t))
+	select {
+	case <-found:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tray host that appeared was not noticed")
+	}
+	onUI(func() { text, title = lbl.Text, win.Title() })
+	if !strings.HasPrefix(text, TrayFoundText) || title != "Ultravox Tray: system tray found" {
+		t.Errorf("after the tray appeared: %q / %q", title, text)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		onUI(get)
+		if win == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the confirmation did not close itself")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// A window the user closes stops watching and calls nothing.
+	found2 := make(chan struct{}, 1)
+	tr.waitTrayHost = func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	tr.ShowNoTray(func() { found2 <- struct{}{} })
+	onUI(get)
+	onUI(func() { win.Close() })
+	onUI(get)
+	if win != nil {
+		t.Error("closed window still tracked")
+	}
+	select {
+	case <-found2:
+		t.Error("onFound after the user closed the window")
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func TestWaitTrayHost(t *testing.T) {
+	bus := desktoptest.SessionBus(t)
+	bus.Setenv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := WaitTrayHost(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("no tray host: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- WaitTrayHost(context.Background()) }()
+	time.Sleep(100 * time.Millisecond)
+	desktoptest.StatusNotifierWatcher(t, bus.Conn(t))
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("late tray host not seen")
+	}
+	// Already there: at once.
+	if err := WaitTrayHost(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -26,6 +26,9 @@ type windows struct {
 	settings *settingsWindow
 	call     *callWindow
 	notice   fyne.Window
+	// noTray is the "no system tray" window while it is open.
+	noTray      fyne.Window
+	noTrayLabel *widget.Label
 }
 
 func newWindows(t *Tray) *windows { return &windows{t: t} }

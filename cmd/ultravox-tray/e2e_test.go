@@ -485,6 +485,17 @@ func TestE2ENoTrayIsReported(t *testing.T) {
 	if !strings.Contains(n.Body, "StatusNotifierWatcher") {
 		t.Errorf("body %q", n.Body)
 	}
+	// A tray host that starts later: the app registers its item with it
+	// and says so (the popup replaces the first one).
+	d.watcher = desktoptest.StatusNotifierWatcher(t, d.bus.Conn(t))
+	d.tr.BusName = d.watcher.WaitItem(t, 30*time.Second)
+	found := d.notes.Wait(t, func(n desktoptest.Notification) bool {
+		return n.Summary == "System tray found" && strings.Contains(n.Body, "icon is in your panel")
+	}, 30*time.Second)
+	if found.ReplacesID != n.ID {
+		t.Errorf("the confirmation replaces notification %d, want %d (the no-tray one)", found.ReplacesID, n.ID)
+	}
+	waitTray(t, d.tr, assets.Idle, "Idle: no calls billing")
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

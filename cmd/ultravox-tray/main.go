@@ -479,9 +479,13 @@ func run(args []string, stderr io.Writer) int {
 	}
 	// fyne.io/systray logs "failed to register" when no StatusNotifierWatcher
 	// (tray host) exists: tell the user instead of showing nothing.
+	// When a tray host appears later, systray registers by itself and the
+	// window and the popup (same Key: it replaces the first) say so.
 	log.SetOutput(ui.NewTrayLogWatcher(stderr, func() {
-		tray.ShowNoTray()
-		coal.Push(notify.Notification{Summary: "No system tray", Body: ui.NoTrayText}, "notray")
+		tray.ShowNoTray(func() {
+			coal.Push(notify.Notification{Summary: "System tray found", Body: ui.TrayFoundText, Key: "notray"}, "")
+		})
+		coal.Push(notify.Notification{Summary: "No system tray", Body: ui.NoTrayText, Key: "notray"}, "notray")
 	}))
 	tray.Start()
 	for _, n := range notices {
