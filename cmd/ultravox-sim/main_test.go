@@ -155,7 +155,7 @@ func TestFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-key", "abcdEFGH.0123456789abcdef0123456789ABCDEF"}, "looks like a real Ultravox API key"},
+		{[]string{"-key", "abcdEFGH." + strings.Repeat("0123456789abcdef", 2)}, "looks like a real Ultravox API key"},
 		{[]string{"-hangup-reason", "bye"}, "-hangup-reason"},
 		{[]string{"-fail-next", "2"}, "N:STATUS"},
 		{[]string{"-fail-next", "1:200"}, "N:STATUS"},
