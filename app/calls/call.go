@@ -20,8 +20,9 @@ type ourCall struct {
 	entry  JournalEntry
 	client *ultravox.Client // the client it was created with (nil: use the current one)
 
-	sock  *ultravox.CallSocket
-	audio AudioSession
+	sock     *ultravox.CallSocket
+	audio    AudioSession
+	audioSeq int // counts the audio sessions opened for the call (watchAudio's token)
 
 	recovered        bool // from the journal of an earlier session
 	createAmbiguous  bool // the create got no clear answer: find it by request id

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,18 +121,19 @@ func (m *Manager) endFlow(oc *ourCall) {
 	m.publishLocked()
 }
 
-// teardownMedia stops audio, sends hang_up over the socket and closes it.
-// It reports whether the socket was open (then the close itself ends the
-// call on the server). message "" skips the hang_up message.
+// teardownMedia sends hang_up over the socket and closes it (what stops
+// the billing), and releases the audio devices beside it: a dead sound
+// system can hold an audio Close for seconds, and nothing that ends a call
+// waits for it (see closeAudio). It reports whether the socket was open
+// (then the close itself ends the call on the server). message "" skips the
+// hang_up message.
 func (m *Manager) teardownMedia(oc *ourCall, message string) (socketWasOpen bool) {
 	m.mu.Lock()
 	sock, audio, id := oc.sock, oc.audio, shortID(oc.view.ID)
 	oc.sock, oc.audio = nil, nil
 	m.mu.Unlock()
 	if audio != nil {
-		if err := audio.Close(); err != nil {
-			m.log.Warn("closing audio failed", "call", id, "err", err)
-		}
+		m.closeAudio(audio, id)
 	}
 	if sock == nil {
 		return false
@@ -163,6 +165,62 @@ func (m *Manager) teardownMedia(oc *ourCall, message string) (socketWasOpen bool
 	case <-time.After(500 * time.Millisecond):
 	}
 	return true
+}
+
+// audioCloseWait bounds how long Manager.Close waits for audio sessions
+// still closing: a little over app/voice's own limit (3 s, after which it
+// abandons devices that do not stop), so a slow but working sound system
+// releases its devices before the app exits, and a dead one cannot hold the
+// exit for long.
+const audioCloseWait = 4 * time.Second
+
+// closeAudio closes an audio session on its own goroutine. Until Close
+// returns the session may still call its uplink: the uplink sends on the
+// call's socket, which is closing or closed by then, so SendAudio refuses
+// the frame (ultravox.ErrSocketClosed) and the uplink drops it silently.
+// Manager.Close waits for these closes, up to audioCloseWait.
+func (m *Manager) closeAudio(a AudioSession, id string) {
+	done := make(chan struct{})
+	m.mu.Lock()
+	m.audioClosing = slices.DeleteFunc(m.audioClosing, func(d chan struct{}) bool {
+		select {
+		case <-d:
+			return true
+		default:
+			return false
+		}
+	})
+	m.audioClosing = append(m.audioClosing, done)
+	m.mu.Unlock()
+	go func() {
+		defer close(done)
+		start := time.Now()
+		if err := a.Close(); err != nil {
+			m.log.Warn("closing audio failed", "call", id, "err", err, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}()
+}
+
+// waitAudioClosed waits for the audio sessions still closing, up to
+// audioCloseWait.
+func (m *Manager) waitAudioClosed() {
+	m.mu.Lock()
+	pending := slices.Clone(m.audioClosing)
+	m.audioClosing = nil
+	m.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	t := time.NewTimer(audioCloseWait)
+	defer t.Stop()
+	for _, d := range pending {
+		select {
+		case <-d:
+		case <-t.C:
+			m.log.Warn("audio devices are still closing; not waiting for them any longer", "waited", audioCloseWait)
+			return
+		}
+	}
 }
 
 // confirmEnd makes sure the server ends oc and says so. socketEnded: our

@@ -29,9 +29,16 @@ import (
 type memAudio struct {
 	openErr error
 	talking atomic.Bool // the "microphone" hears speech (a tone) instead of silence
+	// closeGate, when set, holds every Close until it is closed, with the
+	// pump still running (a sound system that hangs on teardown, as a dead
+	// PulseAudio does under miniaudio).
+	closeGate chan struct{}
+	// health: sessions have Err (as app/voice's do); failSession sets it.
+	health bool
 
 	mu       sync.Mutex
 	sessions []*memSession
+	healths  []*healthSession
 }
 
 type memSession struct {
@@ -44,7 +51,12 @@ type memSession struct {
 	clears   atomic.Int64
 	micMuted atomic.Bool
 	spkMuted atomic.Bool
-	closed   atomic.Bool
+	closed   atomic.Bool // Close has stopped the pump
+	closing  atomic.Bool // Close was called
+	// sentAfterClose counts frames handed to the uplink once the test set
+	// uplinkDone (the call socket is closed then, and refuses them).
+	sentAfterClose atomic.Int64
+	uplinkDone     atomic.Bool // set by the test once the call socket is closed
 
 	stop chan struct{}
 	done chan struct{}
@@ -59,7 +71,42 @@ func (a *memAudio) Open(cfg AudioConfig, uplink func([]byte)) (AudioSession, err
 	a.sessions = append(a.sessions, s)
 	a.mu.Unlock()
 	go s.pump()
+	if a.health {
+		h := &healthSession{memSession: s}
+		a.mu.Lock()
+		a.healths = append(a.healths, h)
+		a.mu.Unlock()
+		return h, nil
+	}
 	return s, nil
+}
+
+func (a *memAudio) lastHealth() *healthSession {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.healths) == 0 {
+		return nil
+	}
+	return a.healths[len(a.healths)-1]
+}
+
+// healthSession is a memSession with app/voice's optional Err.
+type healthSession struct {
+	*memSession
+	mu  sync.Mutex
+	err error
+}
+
+func (h *healthSession) Err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
+}
+
+func (h *healthSession) fail(err error) {
+	h.mu.Lock()
+	h.err = err
+	h.mu.Unlock()
 }
 
 func (a *memAudio) last() *memSession {
@@ -94,6 +141,9 @@ func (s *memSession) pump() {
 		}
 		s.uplink(frame)
 		s.frames.Add(1)
+		if s.uplinkDone.Load() {
+			s.sentAfterClose.Add(1)
+		}
 	}
 }
 
@@ -106,6 +156,10 @@ func (s *memSession) ClearPlayback()             { s.clears.Add(1) }
 func (s *memSession) SetMicMuted(muted bool)     { s.micMuted.Store(muted) }
 func (s *memSession) SetSpeakerMuted(muted bool) { s.spkMuted.Store(muted) }
 func (s *memSession) Close() error {
+	s.closing.Store(true)
+	if s.a.closeGate != nil {
+		<-s.a.closeGate
+	}
 	if s.closed.CompareAndSwap(false, true) {
 		close(s.stop)
 	}

@@ -84,6 +84,7 @@ type Manager struct {
 	unaccounted  int
 	lastSnap     Snapshot // last published, Taken zeroed, for dedup
 	pollSeq      uint64
+	audioClosing []chan struct{} // closed when that audio session's Close returned
 }
 
 // settleCall is an ended call whose billing is not settled yet.
@@ -304,6 +305,7 @@ func (m *Manager) Close() error {
 		m.teardownMedia(oc, "")
 	}
 	m.wg.Wait()
+	m.waitAudioClosed()
 	m.hub.close()
 	return nil
 }

@@ -27,5 +27,17 @@ type AudioSession interface {
 	SetMicMuted(muted bool)
 	SetSpeakerMuted(muted bool)
 	// Close stops both devices; no uplink call happens after it returns.
+	// The manager calls it on its own goroutine while it hangs up and closes
+	// the call's socket, and never waits for it to end a call: uplink calls
+	// made meanwhile are dropped (the socket refuses them once closed).
 	Close() error
+}
+
+// audioHealth is optional for an AudioSession (app/voice's Session has it):
+// the manager polls it about once a second while the call is live and, the
+// first time it reports an error, shows it as CallView.AudioError and emits
+// EventAudioLost. Err reports a device that stopped during the call
+// (unplugged, the sound server gone), nil while both work.
+type audioHealth interface {
+	Err() error
 }

@@ -2,7 +2,9 @@ package calls
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -101,9 +103,8 @@ func TestAudioTranscriptAndBargeIn(t *testing.T) {
 	if err := e.m.End(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
-	if !sess.closed.Load() {
-		t.Fatal("audio not closed after End")
-	}
+	// The devices are released beside the hang-up, not before it.
+	waitFor(t, "audio closed after End", 5*time.Second, sess.closed.Load)
 }
 
 // No audio at all for mediaIdleTimeout: the server ends the call and the
@@ -148,4 +149,144 @@ func TestAudioUnavailableTextFallback(t *testing.T) {
 	if err := e.m.End(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stuckEnv is an environment whose in-memory audio hangs in Close until
+// release (a dead PulseAudio under miniaudio), its microphone still
+// delivering meanwhile. release is idempotent; it also runs at cleanup,
+// before the environment closes.
+func stuckEnv(t *testing.T) (*env, *memAudio, func()) {
+	gate := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(gate) }) }
+	audio := &memAudio{closeGate: gate}
+	e := newEnv(t, envOpt{audio: audio})
+	t.Cleanup(release) // cleanups run last-registered first
+	return e, audio, release
+}
+
+// checkEndedOnServer fails unless the simulator has the call ended.
+func checkEndedOnServer(t *testing.T, e *env, id string) {
+	t.Helper()
+	sc, ok := e.sim.Call(id)
+	if !ok || sc.Ended == nil {
+		t.Fatalf("the simulator does not have call %s ended: %+v", shortID(id), sc)
+	}
+}
+
+// Ending a call never waits for the sound system: with audio whose Close
+// hangs, End returns once the server confirms the end, the devices still
+// closing; the microphone's frames that keep coming go to a closed socket
+// and are dropped.
+func TestEndDoesNotWaitForAudioClose(t *testing.T) {
+	e, audio, release := stuckEnv(t)
+	v := e.startBilling()
+	sess := audio.last()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatalf("End with a hanging audio Close: %v", err)
+	}
+	if !sess.closing.Load() || sess.closed.Load() {
+		t.Fatalf("audio Close should have been called and still be hanging: closing=%v closed=%v", sess.closing.Load(), sess.closed.Load())
+	}
+	checkEndedOnServer(t, e, v.ID)
+	if ev := e.waitEvent(EventEnded, 5*time.Second); ev.Call.ID != v.ID {
+		t.Fatalf("ended event for another call: %+v", ev)
+	}
+	if s := e.m.Snapshot(); len(s.Ours) != 0 || e.m.HasLiveCalls() {
+		t.Fatalf("calls left after End: %v", briefCalls(s.Ours))
+	}
+	if js := e.journalEntries(); len(js) != 0 {
+		t.Fatalf("journal still holds %+v", js)
+	}
+
+	sess.uplinkDone.Store(true)
+	waitFor(t, "microphone frames after the socket closed", 5*time.Second, func() bool { return sess.sentAfterClose.Load() >= 10 })
+	release()
+	waitFor(t, "audio closed once the sound system answers", 5*time.Second, sess.closed.Load)
+}
+
+// EndEverything (quit, sleep, shutdown) does not wait for a hanging audio
+// Close either: every call is confirmed ended well within its deadline.
+func TestEndEverythingDoesNotWaitForAudioClose(t *testing.T) {
+	e, audio, release := stuckEnv(t)
+	v := e.startBilling()
+	sess := audio.last()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	left := e.m.EndEverything(ctx)
+	if len(left) != 0 {
+		t.Fatalf("EndEverything left %v unconfirmed", briefCalls(left))
+	}
+	if ctx.Err() != nil {
+		t.Fatal("EndEverything used up its whole deadline")
+	}
+	if !sess.closing.Load() || sess.closed.Load() {
+		t.Fatalf("audio Close should have been called and still be hanging: closing=%v closed=%v", sess.closing.Load(), sess.closed.Load())
+	}
+	checkEndedOnServer(t, e, v.ID)
+	if js := e.journalEntries(); len(js) != 0 {
+		t.Fatalf("journal still holds %+v", js)
+	}
+	if e.m.HasLiveCalls() {
+		t.Fatal("live calls after EndEverything")
+	}
+	release()
+	// Manager.Close (at cleanup) waits for the close that is now free to
+	// finish; goleak checks that nothing is left.
+}
+
+// A device that dies mid-call (the session's Err turns non-nil) shows as
+// the call's AudioError and is told once; the call goes on (and bills).
+func TestAudioDeviceLostMidCall(t *testing.T) {
+	audio := &memAudio{health: true}
+	e := newEnv(t, envOpt{audio: audio})
+	v := e.startBilling()
+	h := audio.lastHealth()
+	if h == nil {
+		t.Fatal("no audio session opened")
+	}
+	time.Sleep(audioCheckEvery + 300*time.Millisecond) // a healthy session is polled and says nothing
+	if s := e.m.Snapshot(); s.Ours[0].AudioError != "" || e.rec.count(EventAudioLost) != 0 {
+		t.Fatalf("audio error with working devices: %q", s.Ours[0].AudioError)
+	}
+
+	h.fail(errors.New("voice: the microphone has delivered nothing for 3s (unplugged, or the sound server went away); the call goes on sending silence"))
+	s := e.waitSnap("the audio error shown", 5*time.Second, func(s Snapshot) bool { return len(s.Ours) == 1 && s.Ours[0].AudioError != "" })
+	c := s.Ours[0]
+	t.Logf("AudioError: %q", c.AudioError)
+	if !strings.Contains(c.AudioError, "the microphone has delivered nothing") || strings.Contains(c.AudioError, "voice:") ||
+		!strings.Contains(c.AudioError, "type messages") {
+		t.Fatalf("AudioError = %q", c.AudioError)
+	}
+	if c.State != CallBilling || s.Overall != OverallBilling {
+		t.Fatalf("call %s, overall %s: a lost device must not change what is billing", c.State, s.Overall)
+	}
+	ev := e.waitEvent(EventAudioLost, 5*time.Second)
+	t.Logf("event: %s", ev.Message)
+	if ev.Call.ID != v.ID || !strings.Contains(ev.Message, "still billing") || !strings.Contains(ev.Message, "the microphone") ||
+		!strings.Contains(ev.Message, "type messages or end it") {
+		t.Fatalf("event %+v", ev)
+	}
+	if ev.Kind.String() != "audio lost" {
+		t.Fatalf("EventAudioLost.String() = %q", ev.Kind.String())
+	}
+
+	time.Sleep(2*audioCheckEvery + 300*time.Millisecond)
+	if n := e.rec.count(EventAudioLost); n != 1 {
+		t.Fatalf("%d audio-lost events, want 1", n)
+	}
+	if sc, ok := e.sim.Call(v.ID); !ok || sc.Ended != nil {
+		t.Fatalf("the call should still be live on the server: %+v", sc)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.SendText(ctx, v.ID, "typed after the microphone died"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	checkEndedOnServer(t, e, v.ID)
 }

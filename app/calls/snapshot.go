@@ -273,12 +273,13 @@ const (
 	EventBackOnline                        // checks work again after failing
 	EventUnjoinedExpired                   // our call was never joined and expired (free)
 	EventJournalProblem                    // the journal or history file was corrupt or unreadable
+	EventAudioLost                         // our call's microphone or speaker stopped mid-call; the call still bills
 )
 
 func (k EventKind) String() string {
 	names := [...]string{"call started", "ending soon", "timed out", "ended by agent", "connection lost",
 		"ended", "end unconfirmed", "billing elsewhere", "recovered call ended", "billed summary",
-		"budget reached", "key rejected", "back online", "unjoined call expired", "journal problem"}
+		"budget reached", "key rejected", "back online", "unjoined call expired", "journal problem", "audio lost"}
 	if k < 0 || int(k) >= len(names) {
 		return "unknown event"
 	}

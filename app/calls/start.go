@@ -242,6 +242,9 @@ func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) 
 	var dropped int
 	var lastLog time.Time
 	uplink := func(pcm []byte) {
+		// Audio is closed beside the socket, not before it (teardownMedia),
+		// so frames can still come after the socket closed: SendAudio
+		// refuses them with ErrSocketClosed, and they are dropped.
 		err := sock.SendAudio(pcm)
 		if err == nil || errors.Is(err, ultravox.ErrSocketClosed) {
 			return
@@ -261,14 +264,72 @@ func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) 
 	if oc.sock != sock || oc.endRequested || m.closed {
 		// Ended while the devices opened.
 		m.mu.Unlock()
-		_ = sess.Close()
+		m.closeAudio(sess, id)
 		return ""
 	}
 	oc.audio = sess
+	oc.audioSeq++
 	sess.SetMicMuted(oc.view.MicMuted)
 	sess.SetSpeakerMuted(oc.view.SpeakerMute)
+	if h, ok := sess.(audioHealth); ok {
+		m.wg.Add(1)
+		go m.watchAudio(oc, oc.audioSeq, h)
+	}
 	m.mu.Unlock()
 	return ""
+}
+
+// audioCheckEvery is how often a live call's audio session is asked
+// whether its devices still work.
+const audioCheckEvery = time.Second
+
+// watchAudio polls h, oc's audio session number seq, while it is open. A device lost mid-call does
+// not end the call (the voice layer keeps sending silence, so it keeps
+// billing): the call shows why its audio stopped, and the user is told
+// once, to type or end it.
+func (m *Manager) watchAudio(oc *ourCall, seq int, h audioHealth) {
+	defer m.wg.Done()
+	t := time.NewTicker(audioCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-t.C:
+		}
+		m.mu.Lock()
+		current := oc.audio != nil && oc.audioSeq == seq
+		m.mu.Unlock()
+		if !current {
+			return // torn down: the call is ending
+		}
+		err := h.Err() // outside m.mu: the session takes its own lock
+		if err == nil {
+			continue
+		}
+		m.mu.Lock()
+		if oc.audio != nil && oc.audioSeq == seq && !oc.endRequested && !oc.finalized {
+			why := audioErrText(err)
+			m.log.Warn("audio device lost during the call; the call goes on", "call", shortID(oc.view.ID), "err", err)
+			oc.view.AudioError = "audio lost during the call: " + why + "; type messages or end the call"
+			m.emitLocked(Event{Kind: EventAudioLost, Call: oc.copyView(),
+				Message: fmt.Sprintf("The audio of the call with %s stopped (%s). The call is still billing: type messages or end it.", agentLabel(oc.view), why)})
+			m.publishLocked()
+		}
+		m.mu.Unlock()
+		return
+	}
+}
+
+// audioErrText is err in words for the user: without the Go package
+// prefix the voice layer puts on its errors.
+func audioErrText(err error) string {
+	s := strings.TrimSpace(err.Error())
+	s = strings.TrimPrefix(s, "voice: ")
+	if s == "" {
+		s = "the audio device stopped"
+	}
+	return s
 }
 
 // readLoop reads the call socket: agent audio to the speaker, agent state
