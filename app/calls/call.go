@@ -23,6 +23,9 @@ type ourCall struct {
 	sock     *ultravox.CallSocket
 	audio    AudioSession
 	audioSeq int // counts the audio sessions opened for the call (watchAudio's token)
+	// textStop, while set, stops the call's silence sender (text mode: no
+	// audio session; see sendSilence). teardownMedia closes it.
+	textStop chan struct{}
 
 	recovered        bool // from the journal of an earlier session
 	createAmbiguous  bool // the create got no clear answer: find it by request id

@@ -131,6 +131,10 @@ func (m *Manager) teardownMedia(oc *ourCall, message string) (socketWasOpen bool
 	m.mu.Lock()
 	sock, audio, id := oc.sock, oc.audio, shortID(oc.view.ID)
 	oc.sock, oc.audio = nil, nil
+	if oc.textStop != nil {
+		close(oc.textStop) // the silence sender stops before the socket closes
+		oc.textStop = nil
+	}
 	m.mu.Unlock()
 	if audio != nil {
 		m.closeAudio(audio, id)

@@ -3,6 +3,7 @@ package calls
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,37 +14,75 @@ import (
 )
 
 // Ending soon fires once, EndingSoonLead before maxDuration counted from the
-// server's join time (injected clock).
+// server's join time (injected clock): the default 240 s call with a 30 s
+// lead at joined+210 s, a 60 s call at joined+30 s.
 func TestEndingSoonOnceAtTheRightTime(t *testing.T) {
-	e := newEnv(t, envOpt{fake: true, settings: func(s *Settings) { s.MaxDuration = 60 * time.Second; s.EndingSoonLead = 30 * time.Second }})
-	v := e.startBilling()
-	due := v.Joined.Add(30 * time.Second)
+	for _, max := range []time.Duration{240 * time.Second, 60 * time.Second} {
+		t.Run(max.String(), func(t *testing.T) {
+			e := newEnv(t, envOpt{fake: true, settings: func(s *Settings) { s.MaxDuration = max; s.EndingSoonLead = 30 * time.Second }})
+			v := e.startBilling()
+			due := v.Joined.Add(max - 30*time.Second)
 
-	e.clock.Advance(29 * time.Second)
-	e.m.Recheck()
-	time.Sleep(300 * time.Millisecond) // several live polls
-	if n := e.rec.count(EventEndingSoon); n != 0 {
-		t.Fatalf("ending soon fired %d times 1 s early", n)
+			e.clock.Advance(due.Add(-time.Second).Sub(e.clock.Now()))
+			e.m.Recheck()
+			time.Sleep(300 * time.Millisecond) // several live polls
+			if n := e.rec.count(EventEndingSoon); n != 0 {
+				t.Fatalf("ending soon fired %d times 1 s early", n)
+			}
+			e.clock.Advance(time.Second)
+			e.m.Recheck()
+			ev := e.waitEvent(EventEndingSoon, 5*time.Second)
+			if !ev.Time.Equal(due) {
+				t.Errorf("ending soon at %v, want %v (joined + maxDuration - 30 s)", ev.Time, due)
+			}
+			if !strings.Contains(ev.Message, "0:30") {
+				t.Errorf("message %q should say 0:30 left", ev.Message)
+			}
+			e.clock.Advance(10 * time.Second)
+			e.m.Recheck()
+			time.Sleep(300 * time.Millisecond)
+			if n := e.rec.count(EventEndingSoon); n != 1 {
+				t.Fatalf("ending soon fired %d times", n)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := e.m.End(ctx, v.ID); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
-	e.clock.Advance(time.Second)
-	e.m.Recheck()
-	ev := e.waitEvent(EventEndingSoon, 5*time.Second)
-	if !ev.Time.Equal(due) {
-		t.Errorf("ending soon at %v, want %v (joined + maxDuration - 30 s)", ev.Time, due)
-	}
-	if !strings.Contains(ev.Message, "0:30") {
-		t.Errorf("message %q should say 0:30 left", ev.Message)
-	}
-	e.clock.Advance(10 * time.Second)
-	e.m.Recheck()
-	time.Sleep(300 * time.Millisecond)
-	if n := e.rec.count(EventEndingSoon); n != 1 {
-		t.Fatalf("ending soon fired %d times", n)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := e.m.End(ctx, v.ID); err != nil {
-		t.Fatal(err)
+}
+
+// A call whose whole length is within the warning lead (maxDuration <=
+// EndingSoonLead) gets no ending-soon warning: not at its start, and not
+// later. A lead of 0 turns the warning off.
+func TestNoEndingSoonForShortCalls(t *testing.T) {
+	for _, c := range []struct{ max, lead time.Duration }{
+		{20 * time.Second, 30 * time.Second},
+		{30 * time.Second, 30 * time.Second},
+		{60 * time.Second, 0},
+	} {
+		t.Run(fmt.Sprintf("%s-%s", c.max, c.lead), func(t *testing.T) {
+			e := newEnv(t, envOpt{fake: true, settings: func(s *Settings) { s.MaxDuration = c.max; s.EndingSoonLead = c.lead }})
+			v := e.startBilling()
+			// Up to a second before the limit, in steps, with polls between.
+			for e.clock.Now().Before(v.Joined.Add(c.max - time.Second)) {
+				e.clock.Advance(min(5*time.Second, v.Joined.Add(c.max-time.Second).Sub(e.clock.Now())))
+				e.m.Recheck()
+				time.Sleep(150 * time.Millisecond)
+			}
+			if n := e.rec.count(EventEndingSoon); n != 0 {
+				t.Fatalf("ending soon fired %d times for a %s call with a %s lead: %s", n, c.max, c.lead, describeEvents(e.rec.all()))
+			}
+			if s := e.m.Snapshot(); len(s.Ours) != 1 || s.Ours[0].State != CallBilling {
+				t.Fatalf("call not billing: %v", briefCalls(s.Ours))
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := e.m.End(ctx, v.ID); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

@@ -23,7 +23,8 @@ type Config struct {
 	Client *ultravox.Client
 	// StateDir holds the journal and the history. Required.
 	StateDir string
-	// Audio opens the microphone and speaker for a call; nil means text only.
+	// Audio opens the microphone and speaker for a call; nil means text
+	// only (the manager then sends silence so the call stays up for text).
 	Audio Audio
 	// Settings are the call limits; zero value => DefaultSettings().
 	Settings Settings

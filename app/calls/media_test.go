@@ -107,15 +107,20 @@ func TestAudioTranscriptAndBargeIn(t *testing.T) {
 	waitFor(t, "audio closed after End", 5*time.Second, sess.closed.Load)
 }
 
-// No audio at all for mediaIdleTimeout: the server ends the call and the
-// manager says the connection failed. With the 50 Hz pump it stays up.
+// A call without audio is in text mode: the manager feeds the socket 20 ms
+// frames of silence, so mediaIdleTimeout does not end it, pumping audio
+// keeps a call up too, and a call whose uplink really stops is still ended
+// by the server (connection_error) and reported as such.
 func TestMediaIdleTimeout(t *testing.T) {
-	t.Run("no audio", func(t *testing.T) {
+	t.Run("audio off: silence keeps the call up", func(t *testing.T) {
 		e := newEnv(t, envOpt{settings: func(s *Settings) { s.MediaIdleTimeout = time.Second }})
 		v := e.startBilling()
-		ev := e.waitEvent(EventConnectionLost, 10*time.Second)
-		if ev.Call.ID != v.ID || ev.Call.EndReason != "connection_error" || !strings.Contains(ev.Message, "no audio") {
-			t.Fatalf("event %+v", ev)
+		if !strings.Contains(v.AudioError, "off") || !strings.Contains(v.AudioError, "text only") {
+			t.Errorf("AudioError = %q, want it to say audio is off (text only)", v.AudioError)
+		}
+		checkTextMode(t, e, v)
+		if n := e.rec.count(EventAudioUnavailable); n != 0 {
+			t.Errorf("%d audio-unavailable events with audio turned off on purpose: %s", n, describeEvents(e.rec.all()))
 		}
 	})
 	t.Run("pumping audio", func(t *testing.T) {
@@ -131,23 +136,112 @@ func TestMediaIdleTimeout(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("uplink stops", func(t *testing.T) {
+		// A session that delivers nothing (a broken voice layer): the
+		// server's idle timeout still ends the call, and the manager says
+		// why.
+		audio := &memAudio{}
+		e := newEnv(t, envOpt{audio: audio, settings: func(s *Settings) { s.MediaIdleTimeout = time.Second }})
+		v := e.startBilling()
+		sess := audio.last()
+		if sess.closed.CompareAndSwap(false, true) {
+			close(sess.stop) // the pump stops; the session stays open
+		}
+		ev := e.waitEvent(EventConnectionLost, 10*time.Second)
+		if ev.Call.ID != v.ID || ev.Call.EndReason != "connection_error" || !strings.Contains(ev.Message, "no audio") {
+			t.Fatalf("event %+v", ev)
+		}
+	})
 }
 
-// Audio that cannot open keeps the call (text fallback) and says why.
-func TestAudioUnavailableTextFallback(t *testing.T) {
-	e := newEnv(t, envOpt{audio: &memAudio{openErr: errTestAudio}})
-	v := e.startBilling()
-	if !strings.Contains(v.AudioError, "no microphone found") {
-		t.Fatalf("AudioError = %q", v.AudioError)
+// checkTextMode checks a billing call without audio: it outlives the
+// server's mediaIdleTimeout (1 s here) because silence reaches the
+// simulator at 1.0x real time, typed text gets the agent's answer, and End
+// is confirmed by the server with nothing left billing.
+func checkTextMode(t *testing.T, e *env, v CallView) {
+	t.Helper()
+	a0, ok := e.sim.CallAudio(v.ID)
+	if !ok {
+		t.Fatalf("the simulator has no audio record for %s", v.ID)
 	}
+	t0 := time.Now()
+	time.Sleep(2500 * time.Millisecond) // well past mediaIdleTimeout
+	a1, _ := e.sim.CallAudio(v.ID)
+	elapsed := time.Since(t0)
+	if s := e.m.Snapshot(); len(s.Ours) != 1 || s.Ours[0].State != CallBilling {
+		t.Fatalf("text-mode call did not stay live past mediaIdleTimeout: %v; events: %s", briefCalls(s.Ours), describeEvents(e.rec.all()))
+	}
+	if c, _ := e.sim.Call(v.ID); c.Ended != nil {
+		t.Fatalf("the simulator ended the text-mode call (%v)", c.EndReason)
+	}
+	rate := float64(a1.ReceivedBytes()-a0.ReceivedBytes()) / elapsed.Seconds()
+	want := float64(2 * a1.InputRate)
+	t.Logf("text-mode uplink: %.0f bytes/s (want %.0f, %.3fx)", rate, want, rate/want)
+	if rate < 0.9*want || rate > 1.1*want {
+		t.Errorf("silence arrives at %.0f B/s, want about %.0f (1.0x real time)", rate, want)
+	}
+	frames := a1.Received[len(a0.Received):]
+	for _, c := range frames {
+		if c.Len != 2*a1.InputRate/50 {
+			t.Fatalf("a %d-byte frame, want 20 ms (%d bytes)", c.Len, 2*a1.InputRate/50)
+		}
+		for _, b := range c.Data {
+			if b != 0 {
+				t.Fatal("text mode sent something other than silence")
+			}
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := e.m.SendText(ctx, v.ID, "typed instead"); err != nil {
+	if err := e.m.SendText(ctx, v.ID, "typed in text mode"); err != nil {
 		t.Fatal(err)
 	}
-	e.waitSnap("text answered", 10*time.Second, func(s Snapshot) bool { return transcriptHas(s, "agent", "You wrote", false) })
+	e.waitSnap("text answered", 10*time.Second, func(s Snapshot) bool {
+		return transcriptHas(s, "user", "typed in text mode", true) && transcriptHas(s, "agent", "You wrote", false)
+	})
 	if err := e.m.End(ctx, v.ID); err != nil {
-		t.Fatal(err)
+		t.Fatalf("End: %v", err)
+	}
+	c, _ := e.sim.Call(v.ID)
+	if c.Ended == nil {
+		t.Fatal("End returned but the simulator has the call live")
+	}
+	if c.EndReason == nil || (*c.EndReason != "hangup" && *c.EndReason != "agent_hangup") {
+		t.Errorf("end reason %v, want our hang-up", c.EndReason)
+	}
+	if s := e.m.Snapshot(); s.LiveCount() != 0 {
+		t.Errorf("still live after End: %v", briefCalls(s.Ours))
+	}
+	if js := e.journalEntries(); len(js) != 0 {
+		t.Errorf("journal after a confirmed end: %+v", js)
+	}
+	if n := e.rec.count(EventConnectionLost); n != 0 {
+		t.Errorf("connection lost in text mode: %s", describeEvents(e.rec.all()))
+	}
+}
+
+// Audio that cannot open keeps the call (text mode), says why in the call's
+// AudioError and, once, in an event; the call stays usable for text.
+func TestAudioUnavailableTextFallback(t *testing.T) {
+	e := newEnv(t, envOpt{audio: &memAudio{openErr: errTestAudio}, settings: func(s *Settings) { s.MediaIdleTimeout = time.Second }})
+	v := e.startBilling()
+	if !strings.Contains(v.AudioError, "no microphone found") || !strings.Contains(v.AudioError, "text mode") ||
+		!strings.Contains(v.AudioError, "billing") {
+		t.Fatalf("AudioError = %q", v.AudioError)
+	}
+	ev := e.waitEvent(EventAudioUnavailable, 5*time.Second)
+	t.Logf("event: %s", ev.Message)
+	if ev.Call.ID != v.ID || !strings.Contains(ev.Message, "No microphone or speaker") || !strings.Contains(ev.Message, "no microphone found") ||
+		!strings.Contains(ev.Message, "billing in text mode") || !strings.Contains(ev.Message, "end it") {
+		t.Errorf("event %+v", ev)
+	}
+	if ev.Kind.String() != "audio unavailable" {
+		t.Errorf("kind %q", ev.Kind)
+	}
+	checkTextMode(t, e, v)
+	if n := e.rec.count(EventAudioUnavailable); n != 1 {
+		t.Errorf("%d audio-unavailable events, want 1", n)
 	}
 }
 

@@ -32,6 +32,8 @@ type Settings struct {
 	// ended and settled.
 	DeleteAfterEnd bool
 	// EndingSoonLead is how long before maxDuration EventEndingSoon fires.
+	// Calls whose maxDuration is not longer than the lead get no warning
+	// (see soonDeadlineLocked); 0 turns the warning off.
 	EndingSoonLead time.Duration
 }
 

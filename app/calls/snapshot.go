@@ -259,7 +259,7 @@ type EventKind int
 
 const (
 	EventCallStarted      EventKind = iota // our call joined: billing begins
-	EventEndingSoon                        // 30 s before maxDuration
+	EventEndingSoon                        // EndingSoonLead (30 s) before maxDuration; none when maxDuration <= the lead
 	EventTimedOut                          // server ended it: maxDuration reached
 	EventEndedByAgent                      // agent_hangup
 	EventConnectionLost                    // connection_error / socket dropped
@@ -274,12 +274,14 @@ const (
 	EventUnjoinedExpired                   // our call was never joined and expired (free)
 	EventJournalProblem                    // the journal or history file was corrupt or unreadable
 	EventAudioLost                         // our call's microphone or speaker stopped mid-call; the call still bills
+	EventAudioUnavailable                  // our call started without audio (the devices failed to open): text mode, still billing
 )
 
 func (k EventKind) String() string {
 	names := [...]string{"call started", "ending soon", "timed out", "ended by agent", "connection lost",
 		"ended", "end unconfirmed", "billing elsewhere", "recovered call ended", "billed summary",
-		"budget reached", "key rejected", "back online", "unjoined call expired", "journal problem", "audio lost"}
+		"budget reached", "key rejected", "back online", "unjoined call expired", "journal problem", "audio lost",
+		"audio unavailable"}
 	if k < 0 || int(k) >= len(names) {
 		return "unknown event"
 	}

@@ -85,11 +85,18 @@ func (m *Manager) Start(ctx context.Context, agentID string) (CallView, error) {
 	go m.readLoop(oc, sock)
 	m.mu.Unlock()
 
-	audioErr := m.openAudio(oc, sock, settings)
+	audioErr, openErr := m.openAudio(oc, sock, settings)
 
 	m.mu.Lock()
-	if audioErr != "" {
+	if audioErr != "" && !oc.endRequested && !oc.finalized {
 		oc.view.AudioError = audioErr
+		if openErr != nil {
+			// Audio was wanted and failed: say so at once, since the call
+			// bills on in text mode until the user ends it (or its limit).
+			m.emitLocked(Event{Kind: EventAudioUnavailable, Call: oc.copyView(),
+				Message: fmt.Sprintf("No microphone or speaker for the call with %s (%s): the call is billing in text mode. Type in Show call… or end it.",
+					agentLabel(oc.view), audioErrText(openErr))})
+		}
 	}
 	m.starting = false
 	v := oc.copyView()
@@ -231,10 +238,15 @@ func (m *Manager) finishStartEnding(oc *ourCall) {
 }
 
 // openAudio opens the devices for oc; the uplink sends PCM on the socket.
-// It returns the error text to show (the call goes on without audio).
-func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) string {
+// Without audio (Config.Audio nil, or the devices failed to open: openErr)
+// the call goes on in text mode: sendSilence keeps the socket fed, and the
+// returned text is shown as the call's AudioError.
+func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) (audioErr string, openErr error) {
 	if m.cfg.Audio == nil {
-		return ""
+		m.mu.Lock()
+		m.startTextModeLocked(oc, sock, s.InputRate)
+		m.mu.Unlock()
+		return "off (text only): the call bills until you end it", nil
 	}
 	m.mu.Lock()
 	id := shortID(oc.view.ID)
@@ -257,15 +269,18 @@ func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) 
 	}
 	sess, err := m.cfg.Audio.Open(AudioConfig{InputRate: s.InputRate, OutputRate: s.OutputRate}, uplink)
 	if err != nil {
-		m.log.Warn("audio unavailable; the call continues as text only", "call", id, "err", err)
-		return "audio unavailable (" + err.Error() + "); type messages instead"
+		m.log.Warn("audio unavailable; the call continues in text mode", "call", id, "err", err)
+		m.mu.Lock()
+		m.startTextModeLocked(oc, sock, s.InputRate)
+		m.mu.Unlock()
+		return "no audio (" + audioErrText(err) + "): text mode, still billing; type messages or end the call", err
 	}
 	m.mu.Lock()
 	if oc.sock != sock || oc.endRequested || m.closed {
 		// Ended while the devices opened.
 		m.mu.Unlock()
 		m.closeAudio(sess, id)
-		return ""
+		return "", nil
 	}
 	oc.audio = sess
 	oc.audioSeq++
@@ -276,7 +291,95 @@ func (m *Manager) openAudio(oc *ourCall, sock *ultravox.CallSocket, s Settings) 
 		go m.watchAudio(oc, oc.audioSeq, h)
 	}
 	m.mu.Unlock()
-	return ""
+	return "", nil
+}
+
+// textFrame is the length of one frame of silence in text mode: what a
+// microphone sends (Audio's contract), ~20 ms chunks as Ultravox asks.
+const textFrame = 20 * time.Millisecond
+
+// maxSilenceBurst bounds how many frames one tick of sendSilence sends to
+// catch up after a late tick; past it the schedule restarts from now (the
+// process was stopped or the machine slept: minutes of silence in a burst
+// would only fill the socket's queue).
+const maxSilenceBurst = 10
+
+// startTextModeLocked starts sendSilence for oc's socket unless the call is
+// ending or it runs already.
+func (m *Manager) startTextModeLocked(oc *ourCall, sock *ultravox.CallSocket, rate int) {
+	if oc.sock != sock || oc.endRequested || oc.finalized || m.closed || oc.textStop != nil {
+		return
+	}
+	stop := make(chan struct{})
+	oc.textStop = stop
+	m.wg.Add(1)
+	go m.sendSilence(sock, rate, stop, shortID(oc.view.ID))
+}
+
+// sendSilence is the uplink of a call without audio (text mode). Ultravox
+// expects one second of audio per second on a serverWebSocket call and ends
+// one that sends none for mediaIdleTimeout (connection_error), which would
+// make typing useless. So it sends 20 ms frames of silence at the call's
+// input rate, paced by wall time: a ticker, with the number of samples due
+// computed from the time elapsed, so late ticks do not slow the rate below
+// 1.0x. One zero frame is reused (SendAudio copies it). It stops when stop
+// is closed (teardownMedia: the call is ending), the socket ends, or the
+// manager closes.
+func (m *Manager) sendSilence(sock *ultravox.CallSocket, rate int, stop <-chan struct{}, id string) {
+	defer m.wg.Done()
+	frameSamples := int64(rate) * int64(textFrame) / int64(time.Second)
+	if frameSamples < 1 {
+		frameSamples = 1
+	}
+	frame := make([]byte, 2*frameSamples)
+	t := time.NewTicker(textFrame)
+	defer t.Stop()
+	start := time.Now()
+	var sent, dropped int64 // samples sent since start; frames dropped
+	var lastLog time.Time
+	send := func() bool {
+		err := sock.SendAudio(frame)
+		switch {
+		case err == nil:
+		case errors.Is(err, ultravox.ErrSocketClosed):
+			return false
+		default:
+			// A full queue (a slow network): the frame is lost, the
+			// schedule goes on.
+			dropped++
+			if time.Since(lastLog) > 5*time.Second {
+				lastLog = time.Now()
+				m.log.Warn("text-mode silence could not be sent", "call", id, "dropped", dropped, "err", err)
+			}
+		}
+		sent += frameSamples
+		return true
+	}
+	if !send() { // the first frame at once: the call is fed from its start
+		return
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case <-sock.Done():
+			return
+		case <-m.ctx.Done():
+			return
+		case now := <-t.C:
+			due := int64(now.Sub(start)) * int64(rate) / int64(time.Second)
+			if due-sent > maxSilenceBurst*frameSamples {
+				// Far behind (stopped or asleep): restart the schedule.
+				start, sent = now, 0
+				due = frameSamples
+			}
+			for sent+frameSamples <= due {
+				if !send() {
+					return
+				}
+			}
+		}
+	}
 }
 
 // audioCheckEvery is how often a live call's audio session is asked

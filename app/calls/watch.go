@@ -271,17 +271,28 @@ func (m *Manager) nextWaitLocked(wait time.Duration) time.Duration {
 	return wait
 }
 
+// soonDeadlineLocked is when EventEndingSoon is due for oc. The rule: the
+// warning fires once, EndingSoonLead before maxDuration counted from the
+// server's join time (240 s with a 30 s lead: at joined+210 s), and only for
+// calls longer than the lead. A call whose whole length is within the lead
+// (maxDuration <= EndingSoonLead) gets no warning: the user chose a short
+// call, EventCallStarted already told its limit, and a warning at the very
+// start ("ends in 0:20") would only be noise. A lead of 0 turns the warning
+// off.
 func (m *Manager) soonDeadlineLocked(oc *ourCall) (time.Time, bool) {
 	v := oc.view
 	if oc.soonNotified || oc.recovered || v.State != CallBilling || v.Joined.IsZero() || v.MaxDuration <= 0 {
 		return time.Time{}, false
 	}
-	lead := min(m.settings.EndingSoonLead, v.MaxDuration)
+	lead := m.settings.EndingSoonLead
+	if lead <= 0 || v.MaxDuration <= lead {
+		return time.Time{}, false
+	}
 	return v.Joined.Add(v.MaxDuration - lead), true
 }
 
-// checkDeadlinesLocked fires EndingSoon once per call, EndingSoonLead before
-// maxDuration counted from the server's join time.
+// checkDeadlinesLocked fires EndingSoon once per call when
+// soonDeadlineLocked says it is due.
 func (m *Manager) checkDeadlinesLocked() {
 	now := m.now()
 	for _, oc := range m.ours {

@@ -85,6 +85,22 @@ type callEnv struct {
 	sim   *simulator.Server
 	m     *calls.Manager
 	audio *managerAudio
+
+	evMu   sync.Mutex
+	events []calls.Event // every event of the manager, from before the call's start
+}
+
+// eventsOf returns the events of kind k so far.
+func (e *callEnv) eventsOf(k calls.EventKind) []calls.Event {
+	e.evMu.Lock()
+	defer e.evMu.Unlock()
+	var out []calls.Event
+	for _, ev := range e.events {
+		if ev.Kind == k {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // newCall starts the simulator (schema-validated), a call manager with the
@@ -124,7 +140,25 @@ func newCall(t *testing.T, vc voice.Config, settings func(*calls.Settings), simO
 	if err != nil {
 		t.Fatal(err)
 	}
+	snaps, events, unsubscribe := e.m.Subscribe()
+	var subs sync.WaitGroup
+	subs.Add(2)
+	go func() {
+		defer subs.Done()
+		for range snaps {
+		}
+	}()
+	go func() {
+		defer subs.Done()
+		for ev := range events {
+			e.evMu.Lock()
+			e.events = append(e.events, ev)
+			e.evMu.Unlock()
+		}
+	}()
 	t.Cleanup(func() {
+		defer subs.Wait()
+		defer unsubscribe()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		e.m.EndEverything(ctx)
@@ -390,10 +424,12 @@ func TestGatingKeepsTheMicOffWhileTheAgentSpeaks(t *testing.T) {
 	}
 }
 
-// With no sound server, the call reports a clear audio error (text only),
-// and it does not stay billing: with no audio on the wire the server ends
-// it after mediaIdleTimeout, and the manager confirms the end.
-func TestNoAudioDeviceCallIsNotLeftBilling(t *testing.T) {
+// With no sound server, the call reports a clear audio error and tells the
+// user at once (one event) that it bills in text mode. It stays usable for
+// text: the manager sends silence at 1.0x real time, so the server's
+// mediaIdleTimeout does not end it; typed text gets the agent's answer; and
+// End is confirmed by the server, leaving nothing billing.
+func TestNoAudioDeviceCallStaysUsableInTextMode(t *testing.T) {
 	noLeaks(t)
 	p := pulse(t)
 	p.Stop()
@@ -403,16 +439,77 @@ func TestNoAudioDeviceCallIsNotLeftBilling(t *testing.T) {
 	if !strings.Contains(c.AudioError, "no microphone") && !strings.Contains(c.AudioError, "no audio system") {
 		t.Errorf("audio error does not say what is missing: %q", c.AudioError)
 	}
+	if !strings.Contains(c.AudioError, "text mode") || !strings.Contains(c.AudioError, "billing") {
+		t.Errorf("audio error does not say the call bills in text mode: %q", c.AudioError)
+	}
 	if e.audio.opened.Load() != 0 {
 		t.Error("a session opened without a sound server")
 	}
-	waitFor(t, "the call to end", 20*time.Second, func() bool {
-		s := e.m.Snapshot()
-		return len(s.Ours) == 0 || !s.Ours[0].State.Live()
+	waitFor(t, "the audio-unavailable event", 5*time.Second, func() bool { return len(e.eventsOf(calls.EventAudioUnavailable)) > 0 })
+	evs := e.eventsOf(calls.EventAudioUnavailable)
+	t.Logf("event: %s", evs[0].Message)
+	if len(evs) != 1 || evs[0].Call.ID != v.ID || !strings.Contains(evs[0].Message, "billing in text mode") ||
+		(!strings.Contains(evs[0].Message, "no microphone") && !strings.Contains(evs[0].Message, "no audio system")) {
+		t.Errorf("audio-unavailable events: %+v", evs)
+	}
+
+	// Past mediaIdleTimeout (2 s), silence arriving at 1.0x real time.
+	a0, ok := e.sim.CallAudio(v.ID)
+	if !ok {
+		t.Fatalf("the simulator has no audio for call %s", v.ID)
+	}
+	t0 := time.Now()
+	time.Sleep(4 * time.Second)
+	a1, _ := e.sim.CallAudio(v.ID)
+	elapsed := time.Since(t0)
+	if c := e.m.Snapshot(); len(c.Ours) != 1 || c.Ours[0].State != calls.CallBilling {
+		t.Fatalf("the text-mode call did not stay live past mediaIdleTimeout: %+v", c.Ours)
+	}
+	if sc, _ := e.sim.Call(v.ID); sc.Ended != nil {
+		t.Fatalf("the server ended the text-mode call: %v", *sc.EndReason)
+	}
+	rate := float64(a1.ReceivedBytes()-a0.ReceivedBytes()) / elapsed.Seconds()
+	want := float64(2 * a1.InputRate)
+	t.Logf("silence: %.0f B/s, %.3fx real time", rate, rate/want)
+	if rate < 0.9*want || rate > 1.1*want {
+		t.Errorf("silence arrives at %.0f B/s, want about %.0f (1.0x real time)", rate, want)
+	}
+	for _, ch := range a1.Received[len(a0.Received):] {
+		for _, b := range ch.Data {
+			if b != 0 {
+				t.Fatal("text mode sent something other than silence")
+			}
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := e.m.SendText(ctx, v.ID, "can you read me"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitView(t, "the agent's answer to the typed text", 10*time.Second, func(c calls.CallView) bool {
+		for _, l := range c.Transcript {
+			if l.Role == "agent" && strings.Contains(l.Text, "can you read me") {
+				return true
+			}
+		}
+		return false
 	})
+
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatalf("End: %v", err)
+	}
 	sc, ok := e.sim.Call(v.ID)
 	if !ok || sc.Ended == nil || sc.EndReason == nil {
 		t.Fatalf("the simulator does not have the call ended: %+v", sc)
 	}
-	t.Logf("ended by the server: %s", *sc.EndReason)
+	if *sc.EndReason != "hangup" && *sc.EndReason != "agent_hangup" {
+		t.Errorf("end reason %q, want our hang-up", *sc.EndReason)
+	}
+	if s := e.m.Snapshot(); s.LiveCount() != 0 {
+		t.Errorf("still billing after End: %+v", s.Ours)
+	}
+	if n := len(e.eventsOf(calls.EventConnectionLost)); n != 0 {
+		t.Errorf("%d connection-lost events in text mode", n)
+	}
 }
