@@ -17,7 +17,26 @@ if [[ ${1:-} == --bench ]]; then
 	mode=bench
 	shift
 fi
-pkgs=("$@")
+# Split the arguments into go test flags and packages, so that go vet gets
+# only the packages (e.g. `scripts/test.sh -run TestX ./app/calls/`).
+flags=()
+pkgs=()
+while (($#)); do
+	case $1 in
+	-run | -skip | -bench | -count | -timeout | -tags | -p | -parallel | -cpu | -benchtime)
+		flags+=("$1" "$2")
+		shift 2
+		;;
+	-*)
+		flags+=("$1")
+		shift
+		;;
+	*)
+		pkgs+=("$1")
+		shift
+		;;
+	esac
+done
 ((${#pkgs[@]})) || pkgs=(./...)
 
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
@@ -105,7 +124,7 @@ export UVT_DESKTOPTEST_PIDFILE=$pidfile
 
 if [[ $mode == bench ]]; then
 	set +e
-	env UVT_TEST_RUN="$run" go test -run '^$' -bench . -benchmem -count=1 -p 2 -timeout 15m "${pkgs[@]}" 2>&1 | tee "$log"
+	env UVT_TEST_RUN="$run" go test -run '^$' -bench . -benchmem -count=1 -p 2 -timeout 15m "${flags[@]}" "${pkgs[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	set -e
 	exit "$rc"
@@ -132,10 +151,10 @@ if ! go vet "${pkgs[@]}"; then
 	problems+=("go vet")
 fi
 
-echo "== go test -race -count=1 -p 2 -timeout 15m ${pkgs[*]}"
+echo "== go test -race -count=1 -p 2 -timeout 15m ${flags[*]} ${pkgs[*]}"
 start=$(date +%s)
 set +e
-env UVT_TEST_RUN="$run" go test -race -count=1 -p 2 -timeout 15m "${pkgs[@]}" 2>&1 | tee "$log"
+env UVT_TEST_RUN="$run" go test -race -count=1 -p 2 -timeout 15m "${flags[@]}" "${pkgs[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 secs=$(($(date +%s) - start))
