@@ -191,7 +191,9 @@ func (s *syncBuffer) String() string {
 // The API key and the join URL's secret never appear in a log line, an
 // event, an error or a printed snapshot or config.
 func TestSecretsNeverPrinted(t *testing.T) {
-	const key = "AbCd1234.0123456789abcdefghijABCDEFGHIJ01"
+	// Shaped like a real key (8 + "." + 32), built at run time so that no
+	// real-looking key is ever committed.
+	key := "AbCd1234." + strings.Repeat("0123456789abcdef", 2)
 	var logs syncBuffer
 	e := newEnv(t, envOpt{logTo: &logs, sim: []simtest.Option{func(o *simulator.Options) { o.APIKey = key }}})
 	v := e.startBilling()
