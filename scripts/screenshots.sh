@@ -3,8 +3,9 @@
 # a private desktop (Xvfb, a private D-Bus session bus, xfce4-panel as the tray
 # host, dunst for notifications) and saves PNGs of each state into
 # docs/screenshots/: idle, the open menu, billing with its tooltip and
-# notification, the call window, the settings window, and unknown (key
-# rejected). Nothing touches your own desktop: every daemon is private and
+# notification, the call window, the settings window, unknown (key
+# rejected), and the window shown on a desktop without a tray, before and
+# after a tray appears. Nothing touches your own desktop: every daemon is private and
 # stopped by PID at the end.
 #
 # Needs: go, gcc (X11/XTest headers from xorg-dev), Xvfb, dbus-daemon, gdbus,
@@ -148,16 +149,24 @@ if command -v gnome-keyring-daemon >/dev/null; then
   sleep 1
 fi
 
-xfce4-panel >"$work/panel.log" 2>&1 &
-pids+=($!)
+start_panel() {
+  xfce4-panel >>"$work/panel.log" 2>&1 &
+  PANEL=$!
+  pids+=($PANEL)
+}
+start_panel
 dunst -config "$XDG_CONFIG_HOME/dunst/dunstrc" >"$work/dunst.log" 2>&1 &
 pids+=($!)
+watcher_is() { # true|false: wait until the StatusNotifierWatcher name has an owner or not
+  for _ in $(seq 1 100); do
+    gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+      --method org.freedesktop.DBus.NameHasOwner org.kde.StatusNotifierWatcher 2>/dev/null | grep -q "$1" && return 0
+    sleep 0.2
+  done
+  echo "screenshots: the tray host's name did not become $1" >&2
+}
 # Wait until the panel's status tray owns the StatusNotifierWatcher name.
-for _ in $(seq 1 100); do
-  gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-    --method org.freedesktop.DBus.NameHasOwner org.kde.StatusNotifierWatcher 2>/dev/null | grep -q true && break
-  sleep 0.2
-done
+watcher_is true
 sleep 1
 
 item_name() { # the app's StatusNotifierItem bus name
@@ -237,6 +246,8 @@ shot tray-idle "$RIGHT"
 # The menu, opened as a user would: click the icon in the panel.
 ix=$(icon_x); ix=${ix:-1195}
 "$work/xptr" click "$ix" 16
+sleep 0.3
+"$work/xptr" move 300 500 # off the icon (its tooltip would cover the menu), not onto the menu
 sleep 0.7
 shot menu-open 640x560+640+0
 "$work/xptr" key Escape
@@ -287,9 +298,27 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 [ -n "$url" ] || { echo "screenshots: the simulator did not start" >&2; cat "$work/sim.log" >&2; exit 1; }
-ULTRAVOX_API_URL=$url ULTRAVOX_API_KEY=NotAKey1.wrongwrongwrongwrongwrongwrongwr start_app
-sleep 4
+rejected_key="NotAKey1.$(printf "wrong%.0s" 1 2 3 4 5 6)wr" # real-shaped, built at run time
+ULTRAVOX_API_URL=$url ULTRAVOX_API_KEY=$rejected_key start_app
+wait_popup 15
+sleep 1
+shot notification-key-rejected "$RIGHT"
+dunstctl close-all 2>/dev/null || true
 hover_icon
 shot tray-unknown "$RIGHT"
+stop_app
+
+echo "screenshots: no system tray, then one appears"
+kill -TERM "$PANEL" 2>/dev/null || true
+wait "$PANEL" 2>/dev/null || true
+watcher_is false
+"$work/xptr" move 300 500
+start_app --demo
+sleep 2
+shot no-tray
+start_panel
+watcher_is true
+sleep 3
+shot tray-found
 stop_app
 echo "screenshots: done; look at $out/*.png"

@@ -131,8 +131,10 @@ func (t *Tray) ShowNoTray(onFound func()) {
 		lbl := widget.NewLabel(NoTrayText)
 		lbl.Wrapping = fyne.TextWrapWord
 		buttons := container.NewHBox(widget.NewButton("Settings…", t.windows.showSettings), widget.NewButton("Quit", t.Quit), widget.NewButton("Close", win.Close))
-		win.SetContent(container.NewBorder(nil, buttons, nil, nil, lbl))
-		win.Resize(fyne.NewSize(520, 240))
+		// In a scroll container the wrapped text takes the window's width
+		// (alone, its first layout asks for a far taller window).
+		win.SetContent(container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(lbl)))
+		win.Resize(fyne.NewSize(520, 250))
 		win.CenterOnScreen()
 
 		ctx, cancel := context.WithCancel(context.Background())
@@ -176,6 +178,7 @@ func (t *Tray) ShowNoTray(onFound func()) {
 				lbl.SetText(TrayFoundText + " This window closes by itself.")
 				buttons.Objects = []fyne.CanvasObject{widget.NewButton("Close", win.Close)}
 				buttons.Refresh()
+				win.Resize(fyne.NewSize(520, 120)) // no room for the long text that is gone
 			})
 			if onFound != nil {
 				onFound()

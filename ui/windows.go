@@ -490,12 +490,12 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 	sw.speaker = widget.NewSelectEntry(spks)
 	sw.speaker.SetPlaceHolder("system default")
 	sw.speaker.SetText(s.SpeakerDevice)
-	sw.headset = widget.NewCheck("Headset (no echo gating)", nil)
+	sw.headset = widget.NewCheck("Headset (no echo control)", nil)
 	sw.headset.SetChecked(s.Headset)
 	audioChecks := container.NewVBox(sw.headset)
 	if p.EchoCancellation {
 		// With a headset there is no echo to cancel: the option is off.
-		sw.echo = widget.NewCheck("Echo cancellation (experimental): talk over the agent without a headset", nil)
+		sw.echo = widget.NewCheck("Echo cancellation (experimental)", nil)
 		sw.echo.SetChecked(s.EchoCancellation)
 		sw.headset.OnChanged = func(on bool) {
 			if on {
@@ -528,7 +528,7 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 	)
 	buttons := container.NewHBox(sw.save, widget.NewButton("Close", sw.win.Close))
 	sw.win.SetContent(container.NewBorder(nil, container.NewVBox(sw.status, buttons), nil, nil, container.NewVScroll(form)))
-	sw.win.Resize(fyne.NewSize(560, 660))
+	sw.win.Resize(fyne.NewSize(560, 700))
 	sw.win.CenterOnScreen()
 	return sw
 }

