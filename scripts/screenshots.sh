@@ -2,7 +2,7 @@
 # scripts/screenshots.sh (make screenshots): runs Ultravox Tray in demo mode in
 # a private desktop (Xvfb, a private D-Bus session bus, xfce4-panel as the tray
 # host, dunst for notifications) and saves PNGs of each state into
-# docs/screenshots/: idle, the open menu, billing with its tooltip and
+# docs/screenshots/: idle, the open menu, billing with its tooltip, menu and
 # notification, the call window, the settings window, unknown (key
 # rejected), and the window shown on a desktop without a tray, before and
 # after a tray appears. Nothing touches your own desktop: every daemon is private and
@@ -262,6 +262,15 @@ dunstctl close-all 2>/dev/null || true
 hover_icon
 shot tray-billing "$RIGHT"
 "$work/xptr" move 300 500
+# The menu during the call: what the manager says about it sits under the status.
+ix=$(icon_x); ix=${ix:-1195}
+"$work/xptr" click "$ix" 16
+sleep 0.3
+"$work/xptr" move 300 500
+sleep 0.7
+shot menu-billing 640x560+640+0
+"$work/xptr" key Escape
+sleep 0.5
 
 # End it: the billed summary arrives once the server settles the call.
 menu_click "$ITEM" "End call"

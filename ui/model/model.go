@@ -204,7 +204,11 @@ func CallNotes(c calls.CallView) []string {
 		out = append(out, capitalize(c.Note))
 	}
 	if c.AudioError != "" && c.State.Live() {
-		out = append(out, "Audio: "+c.AudioError+" (type to the agent in Show call…)")
+		l := "Audio: " + c.AudioError
+		if !strings.Contains(c.AudioError, "text") && !strings.Contains(c.AudioError, "type") {
+			l += " (type to the agent in Show call…)"
+		}
+		out = append(out, l)
 	}
 	return out
 }
@@ -386,12 +390,6 @@ func words(s calls.Snapshot, now time.Time) (tooltip, title, status string) {
 	}
 	if s.Unaccounted > 0 && !strings.Contains(tooltip, "not listed") {
 		tooltip += "; " + strings.ToLower(UnaccountedWords(s.Unaccounted)[:1]) + UnaccountedWords(s.Unaccounted)[1:]
-	}
-	for _, c := range ourLive(s) {
-		if c.AudioError != "" {
-			tooltip += "; audio: " + c.AudioError
-			break
-		}
 	}
 	return tooltip, title, status
 }

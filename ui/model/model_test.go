@@ -444,9 +444,16 @@ func TestCallNotesInMenuAndTooltip(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("info %q, want %q", got, want)
 	}
-	if !strings.HasSuffix(v.Tooltip, "– end not confirmed; audio: no microphone") {
+	// The tooltip stays one line: the audio problem is in the menu.
+	if v.Tooltip != "Billing: 02:31, $0.13 (Support agent) – end not confirmed" {
 		t.Errorf("tooltip %q", v.Tooltip)
 	}
+	// The manager's text that already says how to go on gets no advice.
+	s.Ours[0].AudioError = "off (text only): the call bills until you end it"
+	if got := infoLines(t, Render(s, t0, opt)); len(got) != 2 || got[1] != "Audio: off (text only): the call bills until you end it" {
+		t.Errorf("text-only info %q", got)
+	}
+	s.Ours[0].AudioError = "no microphone"
 	// The notes do not tick: the menu stays the same a minute later.
 	if Signature(v.Menu) != Signature(Render(s, t0.Add(time.Minute), opt).Menu) {
 		t.Error("menu changed with time alone")
