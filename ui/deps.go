@@ -20,6 +20,7 @@ type Manager interface {
 	Start(ctx context.Context, agentID string) (calls.CallView, error)
 	End(ctx context.Context, callID string) error
 	EndAll(ctx context.Context) error
+	EndOurs(ctx context.Context) error
 	SetMicMuted(callID string, muted bool) error
 	SetSpeakerMuted(callID string, muted bool) error
 	SendText(ctx context.Context, callID, text string) error

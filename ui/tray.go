@@ -267,15 +267,7 @@ func (t *Tray) do(a model.Action) {
 			return err
 		})
 	case model.ActEndOurs:
-		background("End call", func(ctx context.Context) error {
-			var errs []error
-			for _, c := range m.Snapshot().Ours {
-				if c.State.Live() {
-					errs = append(errs, m.End(ctx, c.ID))
-				}
-			}
-			return errors.Join(errs...)
-		})
+		background("End call", m.EndOurs)
 	case model.ActEndAll:
 		background("End all calls", m.EndAll)
 	case model.ActToggleMic:

@@ -141,6 +141,14 @@ func (m *fakeManager) Start(ctx context.Context, agentID string) (calls.CallView
 }
 func (m *fakeManager) End(ctx context.Context, id string) error { m.record("end " + id); return nil }
 func (m *fakeManager) EndAll(ctx context.Context) error         { m.record("endall"); return nil }
+func (m *fakeManager) EndOurs(ctx context.Context) error {
+	for _, c := range m.Snapshot().Ours {
+		if c.State.Live() {
+			m.record("end " + c.ID)
+		}
+	}
+	return nil
+}
 func (m *fakeManager) SetMicMuted(id string, on bool) error {
 	m.record(fmt.Sprintf("mic %s %v", id, on))
 	return nil

@@ -448,9 +448,19 @@ func (m *Manager) endElsewhere(ctx context.Context, client *ultravox.Client, cal
 	}
 }
 
+// EndOurs ends every live call this app started, as End does, in parallel;
+// calls billing elsewhere are left alone. It returns the problems, joined.
+func (m *Manager) EndOurs(ctx context.Context) error {
+	return m.endLive(ctx, false)
+}
+
 // EndAll ends every live call on the account: ours as End does, the others
 // with the REST hang_up. It returns the problems, joined.
 func (m *Manager) EndAll(ctx context.Context) error {
+	return m.endLive(ctx, true)
+}
+
+func (m *Manager) endLive(ctx context.Context, elsewhereToo bool) error {
 	m.mu.Lock()
 	var ours []*ourCall
 	var dones []<-chan struct{}
@@ -461,8 +471,10 @@ func (m *Manager) EndAll(ctx context.Context) error {
 		}
 	}
 	var others []string
-	for id := range m.elsewhere {
-		others = append(others, id)
+	if elsewhereToo {
+		for id := range m.elsewhere {
+			others = append(others, id)
+		}
 	}
 	client := m.client
 	m.publishLocked()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func saveHistory(dir string, h []HistoryEntry) error {
 		return fmt.Errorf("encode call history: %w", err)
 	}
 	path := filepath.Join(dir, HistoryFile)
-	if err := writeFileAtomic(path, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("cannot save the call history %s: %w", path, err)
 	}
 	return nil

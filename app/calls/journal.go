@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -247,7 +248,7 @@ func (j *Journal) writeLocked(entries []JournalEntry) error {
 		return fmt.Errorf("encode call journal: %w", err)
 	}
 	data = append(data, '\n')
-	if err := writeFileAtomic(j.path, data, 0o600); err != nil {
+	if err := atomicfile.Write(j.path, data, 0o600); err != nil {
 		return fmt.Errorf("cannot write the call journal %s: %w", j.path, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -75,7 +76,7 @@ func SetAutostart(on bool, exe string) error {
 	if exe == "" || !filepath.IsAbs(exe) {
 		return fmt.Errorf("start at login needs the absolute path of the program, got %q", exe)
 	}
-	if err := WriteFileAtomic(path, []byte(AutostartEntry(exe)), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(AutostartEntry(exe)), 0o644); err != nil {
 		return fmt.Errorf("cannot write the autostart entry: %w", err)
 	}
 	return nil

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package calls
+package atomicfile
 
 import "os"
 

@@ -1,4 +1,7 @@
-package calls
+// Package atomicfile replaces files so that a crash at any moment leaves
+// either the old content or the whole new one, never a part. The call
+// journal, the call history and the settings file all go through it.
+package atomicfile
 
 import (
 	"fmt"
@@ -6,11 +9,11 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic replaces path with data so that a crash at any moment
-// leaves either the old or the new content: write a temp file in the same
-// directory, fsync it, rename it over path, then fsync the directory so the
-// rename itself is durable.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+// Write replaces path with data: it writes a temporary file in the same
+// directory, flushes it, renames it over path, then flushes the directory so
+// that the rename itself survives a power cut. The directory is created
+// (0700) when missing.
+func Write(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create directory %s: %w", dir, err)

@@ -1,0 +1,63 @@
+// Package words holds the few formatting rules that every part of the app
+// shows to the user, so that the menu, the windows and the notifications
+// never disagree: a duration as a clock, money in cents, a sentence's first
+// letter.
+package words
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Clock shows a duration as m:ss, or h:mm:ss from one hour on, rounded to
+// the nearest second; negative durations show as 0:00.
+func Clock(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d.Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// Money shows dollars with cents, rounding half a cent up ($0.125 is
+// "$0.13"), the same way everywhere the user sees an amount.
+func Money(dollars float64) string {
+	cents := math.Round(dollars*100 + 1e-9)
+	if cents == 0 {
+		cents = 0 // no "-$0.00"
+	}
+	if cents < 0 {
+		return fmt.Sprintf("-$%d.%02d", int64(-cents)/100, int64(-cents)%100)
+	}
+	return fmt.Sprintf("$%d.%02d", int64(cents)/100, int64(cents)%100)
+}
+
+// Capitalize upper-cases the first letter of s.
+func Capitalize(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// Sentence capitalizes s and ends it with a full stop unless it already
+// ends with punctuation.
+func Sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = Capitalize(s)
+	if !strings.ContainsAny(s[len(s)-1:], ".!?") && !strings.HasSuffix(s, "…") {
+		s += "."
+	}
+	return s
+}

@@ -1,0 +1,71 @@
+package words
+
+import (
+	"testing"
+	"time"
+)
+
+func TestClock(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0:00"},
+		{0, "0:00"},
+		{499 * time.Millisecond, "0:00"},
+		{500 * time.Millisecond, "0:01"},
+		{59 * time.Second, "0:59"},
+		{150 * time.Second, "2:30"},
+		{time.Hour - time.Second, "59:59"},
+		{time.Hour + 61*time.Second, "1:01:01"},
+	} {
+		if got := Clock(c.d); got != c.want {
+			t.Errorf("Clock(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
+func TestMoney(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		d    float64
+		want string
+	}{
+		{0, "$0.00"},
+		{0.005, "$0.01"},
+		{0.0049, "$0.00"},
+		{0.125, "$0.13"}, // 150 s at $0.05/min: half a cent rounds up
+		{0.135, "$0.14"},
+		{1.2, "$1.20"},
+		{12.345, "$12.35"},
+		{-0.5, "-$0.50"},
+		{-0.001, "$0.00"},
+	} {
+		if got := Money(c.d); got != c.want {
+			t.Errorf("Money(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
+func TestCapitalizeAndSentence(t *testing.T) {
+	t.Parallel()
+	if got := Capitalize("éa b"); got != "Éa b" {
+		t.Errorf("Capitalize = %q", got)
+	}
+	if got := Capitalize(""); got != "" {
+		t.Errorf("Capitalize empty = %q", got)
+	}
+	for in, want := range map[string]string{
+		"call ended":   "Call ended.",
+		"call ended!":  "Call ended!",
+		"open…":        "Open…",
+		"  spaced  ":   "Spaced.",
+		"":             "",
+		"Already. Ok?": "Already. Ok?",
+	} {
+		if got := Sentence(in); got != want {
+			t.Errorf("Sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
