@@ -7,17 +7,16 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// AppName is the application name shown by the notification server.
-const AppName = "Ultravox Tray"
+// appName is the application name shown by the notification server.
+const appName = "Ultravox Tray"
 
 // DBus sends notifications with org.freedesktop.Notifications.Notify on the
 // session bus. Notifications with the same Key replace each other on screen.
 type DBus struct {
 	conn *dbus.Conn
-	Icon string // icon name or file path; may be empty
 
 	mu  sync.Mutex
-	ids map[string]uint32
+	ids map[string]uint32 // the server's id of the last notification per Key
 }
 
 // NewDBus connects to the session bus (DBUS_SESSION_BUS_ADDRESS). The
@@ -40,6 +39,8 @@ func (d *DBus) Send(n Notification) error {
 	if n.Urgent {
 		urgency, timeout = 2, 0
 	}
+	// No icon of its own: the desktop-entry hint lets the server use the
+	// app's icon.
 	hints := map[string]dbus.Variant{
 		"urgency":       dbus.MakeVariant(urgency),
 		"desktop-entry": dbus.MakeVariant("ultravox-tray"),
@@ -47,7 +48,7 @@ func (d *DBus) Send(n Notification) error {
 	obj := d.conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
 	var id uint32
 	err := obj.Call("org.freedesktop.Notifications.Notify", 0,
-		AppName, replaces, d.Icon, n.Summary, n.Body, []string{}, hints, timeout).Store(&id)
+		appName, replaces, "", n.Summary, n.Body, []string{}, hints, timeout).Store(&id)
 	if err != nil {
 		return fmt.Errorf("showing the notification %q failed (is a notification daemon running?): %w", n.Summary, err)
 	}

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"github.com/ultravox-tray/ultravox-tray/app/words"
 )
 
 // Notification is one popup.
@@ -30,10 +29,11 @@ type Sender interface {
 	Send(n Notification) error
 }
 
-// FromEvent maps a manager event to a notification. ok is false for events
-// that need no popup (our own hang-up: the billed summary follows; back
-// online). Kinds it does not know show the event's Message.
-func FromEvent(ev calls.Event) (n Notification, ok bool) {
+// fromEvent maps a manager event to a notification. The body is the
+// manager's own sentence (ev.Message); the words here are only the title and
+// a fallback for an event that comes without one. ok is false for events that
+// need no popup (our own hang-up: the billed summary follows; back online).
+func fromEvent(ev calls.Event) (n Notification, ok bool) {
 	c := ev.Call
 	who := c.AgentName
 	if who == "" {
@@ -49,19 +49,19 @@ func FromEvent(ev calls.Event) (n Notification, ok bool) {
 	switch ev.Kind {
 	case calls.EventCallStarted:
 		n.Summary = "Call started: billing"
-		fallback(fmt.Sprintf("%s joined; billing runs until the call ends (at most %s).", who, clock(c.MaxDuration)))
+		fallback(fmt.Sprintf("%s joined; billing runs until the call ends (at most %s).", who, words.Clock(c.MaxDuration)))
 	case calls.EventEndingSoon:
 		n.Summary = "Call ending soon"
-		fallback(fmt.Sprintf("%s reaches its time limit in %s.", who, clock(c.Remaining(ev.Time))))
+		fallback(fmt.Sprintf("%s reaches its time limit in %s.", who, words.Clock(c.Remaining(ev.Time))))
 	case calls.EventTimedOut:
 		n.Summary = "Call timed out"
-		fallback(fmt.Sprintf("%s timed out after %s of billing.", who, clock(billed(c))))
+		fallback(fmt.Sprintf("%s timed out after %s of billing.", who, words.Clock(billed(c))))
 	case calls.EventEndedByAgent:
 		n.Summary = "Agent ended the call"
-		fallback(fmt.Sprintf("%s was ended by the agent after %s.", who, clock(billed(c))))
+		fallback(fmt.Sprintf("%s was ended by the agent after %s.", who, words.Clock(billed(c))))
 	case calls.EventConnectionLost:
 		n.Summary = "Connection lost"
-		fallback(fmt.Sprintf("%s lost its connection after %s; the call has ended.", who, clock(billed(c))))
+		fallback(fmt.Sprintf("%s lost its connection after %s; the call has ended.", who, words.Clock(billed(c))))
 	case calls.EventEndUnconfirmed:
 		n.Summary = "Call may still be billing"
 		n.Urgent = true
@@ -74,7 +74,7 @@ func FromEvent(ev calls.Event) (n Notification, ok bool) {
 		fallback(fmt.Sprintf("%s from an earlier session was still live and has been ended.", who))
 	case calls.EventBilledSummary:
 		n.Summary = "Call billed"
-		fallback(fmt.Sprintf("%s was billed for %s.", who, clock(c.BilledDuration)))
+		fallback(fmt.Sprintf("%s was billed for %s.", who, words.Clock(c.BilledDuration)))
 	case calls.EventBudgetReached:
 		n.Summary = "Daily budget reached"
 		n.Key = "budget"
@@ -92,7 +92,7 @@ func FromEvent(ev calls.Event) (n Notification, ok bool) {
 		n.Summary = "Crash protection problem"
 		n.Key = "journal"
 		n.Urgent = true
-		body = sentence(body)
+		body = words.Sentence(body)
 		if body == "" {
 			body = "The call journal could not be read or written."
 		}
@@ -110,9 +110,9 @@ func FromEvent(ev calls.Event) (n Notification, ok bool) {
 		// later): show the manager's own sentence rather than drop it.
 		n.Summary = "Ultravox Tray"
 		if name := ev.Kind.String(); name != "" && name != "unknown event" {
-			n.Summary = capitalize(name)
+			n.Summary = words.Capitalize(name)
 		}
-		body = sentence(body)
+		body = words.Sentence(body)
 		if body == "" {
 			if c.ID != "" {
 				body = fmt.Sprintf("%s: %s.", who, ev.Kind)
@@ -125,41 +125,13 @@ func FromEvent(ev calls.Event) (n Notification, ok bool) {
 	return n, true
 }
 
-// sentence makes the manager's message (often lower-case, without a full
-// stop) a sentence.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	s = capitalize(s)
-	if !strings.ContainsAny(s[len(s)-1:], ".!?") && !strings.HasSuffix(s, "…") {
-		s += "."
-	}
-	return s
-}
-
-func capitalize(s string) string {
-	r, size := utf8.DecodeRuneInString(s)
-	if r == utf8.RuneError {
-		return s
-	}
-	return string(unicode.ToUpper(r)) + s[size:]
-}
-
+// billed is the call's billed time: the server's once settled, until then
+// the elapsed time rounded up to the billing unit.
 func billed(c calls.CallView) time.Duration {
 	if c.Settled {
 		return c.BilledDuration
 	}
 	return calls.RoundToBillingUnit(c.Elapsed(c.Ended))
-}
-
-func clock(d time.Duration) string {
-	s := int(d / time.Second)
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 // Coalescer sends one notification per event: the first of a quiet period at
@@ -192,7 +164,7 @@ func NewCoalescer(s Sender, window, dedupe time.Duration, onError func(error)) *
 
 // Event notifies about ev if it deserves a popup.
 func (c *Coalescer) Event(ev calls.Event) {
-	n, ok := FromEvent(ev)
+	n, ok := fromEvent(ev)
 	if !ok {
 		return
 	}
@@ -253,14 +225,14 @@ func (c *Coalescer) flush() {
 		c.open = false
 		return
 	}
-	n := Merge(c.pending)
+	n := merge(c.pending)
 	c.pending = nil
 	c.sendLocked(n)
 	c.timer = time.AfterFunc(c.window, c.flush) // keep the rate bounded
 }
 
-// Merge folds several notifications into one.
-func Merge(ns []Notification) Notification {
+// merge folds several notifications into one.
+func merge(ns []Notification) Notification {
 	if len(ns) == 1 {
 		return ns[0]
 	}
@@ -286,7 +258,7 @@ func (c *Coalescer) Close() {
 		c.timer.Stop()
 	}
 	if len(c.pending) > 0 {
-		c.sendLocked(Merge(c.pending))
+		c.sendLocked(merge(c.pending))
 		c.pending = nil
 	}
 	c.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"github.com/ultravox-tray/ultravox-tray/app/words"
 	"go.uber.org/goleak"
 )
 
@@ -64,13 +65,13 @@ func TestFromEvent(t *testing.T) {
 		{calls.Event{Kind: calls.EventEndedByAgent, Call: call()}, "Agent ended the call", "Support agent was ended by the agent after 4:00.", false},
 	}
 	for _, c := range cases {
-		n, ok := FromEvent(c.ev)
+		n, ok := fromEvent(c.ev)
 		if !ok || n.Summary != c.summary || n.Body != c.body || n.Urgent != c.urgent {
 			t.Errorf("FromEvent(%v) = %+v %v, want %q %q urgent=%v", c.ev.Kind, n, ok, c.summary, c.body, c.urgent)
 		}
 	}
 	for _, k := range []calls.EventKind{calls.EventEnded, calls.EventBackOnline} {
-		if _, ok := FromEvent(calls.Event{Kind: k, Call: call()}); ok {
+		if _, ok := fromEvent(calls.Event{Kind: k, Call: call()}); ok {
 			t.Errorf("event %d makes a popup", k)
 		}
 	}
@@ -80,7 +81,7 @@ func TestFromEvent(t *testing.T) {
 		if k == calls.EventEnded || k == calls.EventBackOnline {
 			continue
 		}
-		n, ok := FromEvent(calls.Event{Kind: k, Call: call()})
+		n, ok := fromEvent(calls.Event{Kind: k, Call: call()})
 		if !ok || n.Summary == "" || n.Body == "" {
 			t.Errorf("kind %d: %+v %v", k, n, ok)
 		}
@@ -157,7 +158,7 @@ func TestCoalescerCloseFlushesAndReportsErrors(t *testing.T) {
 
 func TestJournalProblemIsUrgent(t *testing.T) {
 	msg := "the call journal /s/journal.json was corrupt (unexpected EOF) and was moved to /s/journal.json.corrupt-x; 1 call reference(s) were recovered from it and will be checked"
-	n, ok := FromEvent(calls.Event{Kind: calls.EventJournalProblem, Message: msg})
+	n, ok := fromEvent(calls.Event{Kind: calls.EventJournalProblem, Message: msg})
 	if !ok || !n.Urgent || n.Summary != "Crash protection problem" || n.Key != "journal" {
 		t.Fatalf("journal problem: %+v %v", n, ok)
 	}
@@ -166,7 +167,7 @@ func TestJournalProblemIsUrgent(t *testing.T) {
 		t.Errorf("body %q", n.Body)
 	}
 	// Without a message it still says what is at stake.
-	n, ok = FromEvent(calls.Event{Kind: calls.EventJournalProblem})
+	n, ok = fromEvent(calls.Event{Kind: calls.EventJournalProblem})
 	if !ok || !strings.HasPrefix(n.Body, "The call journal could not be read or written.") {
 		t.Errorf("no message: %+v %v", n, ok)
 	}
@@ -191,11 +192,11 @@ func TestUnknownKindShowsItsMessage(t *testing.T) {
 		k++
 	}
 	k += 3
-	n, ok := FromEvent(calls.Event{Kind: k, Call: call(), Message: "the microphone was unplugged; type to the agent in Show call…"})
+	n, ok := fromEvent(calls.Event{Kind: k, Call: call(), Message: "the microphone was unplugged; type to the agent in Show call…"})
 	if !ok || n.Summary != "Ultravox Tray" || n.Body != "The microphone was unplugged; type to the agent in Show call…" || n.Key != "c1" {
 		t.Errorf("unknown kind: %+v %v", n, ok)
 	}
-	n, ok = FromEvent(calls.Event{Kind: k})
+	n, ok = fromEvent(calls.Event{Kind: k})
 	if !ok || n.Body == "" {
 		t.Errorf("unknown kind without message: %+v %v", n, ok)
 	}
@@ -203,8 +204,8 @@ func TestUnknownKindShowsItsMessage(t *testing.T) {
 
 func TestSentence(t *testing.T) {
 	for in, want := range map[string]string{"": "", " ended ": "Ended.", "ümlaut here": "Ümlaut here.", "Done!": "Done!", "ok.": "Ok."} {
-		if got := sentence(in); got != want {
-			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
+		if got := words.Sentence(in); got != want {
+			t.Errorf("words.Sentence(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
