@@ -3,28 +3,29 @@ package settings
 import (
 	"errors"
 	"fmt"
-	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 )
 
-// AutostartFile is the XDG autostart entry's name.
-const AutostartFile = "ultravox-tray.desktop"
+// autostartFile is the XDG autostart entry's name.
+const autostartFile = "ultravox-tray.desktop"
 
-// AutostartPath is $XDG_CONFIG_HOME/autostart/ultravox-tray.desktop
+// autostartPath is $XDG_CONFIG_HOME/autostart/ultravox-tray.desktop
 // (~/.config/autostart/... by default).
-func AutostartPath() (string, error) {
+func autostartPath() (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("cannot find the user config directory for the autostart entry: %w", err)
 	}
-	return filepath.Join(dir, "autostart", AutostartFile), nil
+	return filepath.Join(dir, "autostart", autostartFile), nil
 }
 
-// AutostartEntry is the desktop entry that starts exe at login.
-func AutostartEntry(exe string) string {
+// autostartEntry is the desktop entry that starts exe at login.
+func autostartEntry(exe string) string {
 	return "[Desktop Entry]\n" +
 		"Type=Application\n" +
 		"Name=Ultravox Tray\n" +
@@ -63,7 +64,7 @@ func quoteExec(p string) string {
 
 // SetAutostart writes (on) or removes (off) the autostart entry for exe.
 func SetAutostart(on bool, exe string) error {
-	path, err := AutostartPath()
+	path, err := autostartPath()
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ func SetAutostart(on bool, exe string) error {
 	if exe == "" || !filepath.IsAbs(exe) {
 		return fmt.Errorf("start at login needs the absolute path of the program, got %q", exe)
 	}
-	if err := atomicfile.Write(path, []byte(AutostartEntry(exe)), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(autostartEntry(exe)), 0o644); err != nil {
 		return fmt.Errorf("cannot write the autostart entry: %w", err)
 	}
 	return nil
@@ -84,7 +85,7 @@ func SetAutostart(on bool, exe string) error {
 
 // AutostartEnabled reports whether the autostart entry exists.
 func AutostartEnabled() bool {
-	path, err := AutostartPath()
+	path, err := autostartPath()
 	if err != nil {
 		return false
 	}

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 	"io"
 	"io/fs"
 	"math"
@@ -18,13 +17,15 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 )
 
-// AppDir is the directory name under the user config directory.
-const AppDir = "ultravox-tray"
+// appDir is the directory name under the user config directory.
+const appDir = "ultravox-tray"
 
-// FileName is the settings file's name.
-const FileName = "settings.json"
+// fileName is the settings file's name.
+const fileName = "settings.json"
 
 // Settings are the user's choices. Durations are whole seconds in the file.
 type Settings struct {
@@ -121,7 +122,7 @@ func DefaultPath() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot find the user config directory (set XDG_CONFIG_HOME or HOME): %w", err)
 	}
-	return filepath.Join(dir, AppDir, FileName), nil
+	return filepath.Join(dir, appDir, fileName), nil
 }
 
 // Store reads and writes one settings file.

@@ -10,7 +10,7 @@ import (
 )
 
 func store(t *testing.T) *Store {
-	st := NewStore(filepath.Join(t.TempDir(), AppDir, FileName))
+	st := NewStore(filepath.Join(t.TempDir(), appDir, fileName))
 	st.now = func() time.Time { return time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC) }
 	return st
 }
