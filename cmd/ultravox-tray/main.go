@@ -42,6 +42,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
+// run starts the app and returns its exit code once it has quit.
 func run(args []string, stderr io.Writer) int {
 	f, err := parseFlags(args, stderr)
 	if err != nil || f.version {

@@ -135,16 +135,17 @@ func billed(c calls.CallView) time.Duration {
 }
 
 // Coalescer sends one notification per event: the first of a quiet period at
-// once, the ones that follow within Window merged into one popup when the
-// window closes, and the same event (kind and call) only once per Dedupe.
+// once, the ones that follow within the window merged into one popup when the
+// window closes, and the same event (kind and call) only once per dedupe
+// period.
 type Coalescer struct {
 	sender  Sender
 	window  time.Duration
 	dedupe  time.Duration
 	onError func(error)
 
-	mu      sync.Mutex
-	seen    map[string]time.Time
+	mu      sync.Mutex           // guards seen, pending, timer, open and closed
+	seen    map[string]time.Time // when each dedupe key was last shown
 	pending []Notification
 	timer   *time.Timer
 	open    bool // a window is running
