@@ -172,33 +172,14 @@ func (s *Server) operation(f apiFunc) http.Handler {
 			s.record(rec)
 			panic(http.ErrAbortHandler)
 		}
-		s.mu.Lock()
-		var flt *fault
-		if len(s.failNext) > 0 {
-			f := s.failNext[0]
-			s.failNext = s.failNext[1:]
-			flt = &f
-		}
-		unauthorized := s.unauthorized
-		s.mu.Unlock()
-
+		flt, unauthorized := s.takeFault()
 		if flt != nil && !flt.after && !flt.cut {
 			rec.Status = flt.status
 			s.record(rec)
 			s.writeFault(w, flt.status)
 			return
 		}
-		var rep reply
-		switch key := r.Header.Get("X-API-Key"); {
-		case unauthorized:
-			rep = fail(errDetail(http.StatusUnauthorized, "Invalid API key."))
-		case key == "":
-			rep = fail(errDetail(http.StatusUnauthorized, "Authentication credentials were not provided."))
-		case key != s.opts.APIKey:
-			rep = fail(errDetail(http.StatusUnauthorized, "Invalid API key."))
-		default:
-			rep = f(r, body)
-		}
+		rep := s.authorized(r, body, unauthorized, f)
 		if flt != nil && flt.cut {
 			s.record(rec)
 			panic(http.ErrAbortHandler)
@@ -209,28 +190,67 @@ func (s *Server) operation(f apiFunc) http.Handler {
 			s.writeFault(w, flt.status)
 			return
 		}
-		s.mu.Lock()
-		broken := false
-		if s.malformed > 0 && rep.body != nil {
-			s.malformed--
-			broken = true
-		}
-		s.mu.Unlock()
+		broken := s.takeMalformed(rep)
 		rec.Status = rep.status
 		s.record(rec)
-		if rep.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (rep.retryAfter+time.Second-1)/time.Second))))
-		}
-		if broken {
-			b, _ := json.Marshal(rep.body)
-			w.Header().Set(FaultHeader, "malformed")
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(rep.status)
-			w.Write(b[:len(b)/2])
-			return
-		}
-		writeJSON(w, rep.status, rep.body, "")
+		writeReply(w, rep, broken)
 	})
+}
+
+// takeFault pops the next queued fault (nil when none) and reads whether
+// every key is refused.
+func (s *Server) takeFault() (flt *fault, unauthorized bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.failNext) > 0 {
+		f := s.failNext[0]
+		s.failNext = s.failNext[1:]
+		flt = &f
+	}
+	return flt, s.unauthorized
+}
+
+// authorized runs f when the request carries the simulator's key, and
+// answers 401 the way Ultravox words it otherwise.
+func (s *Server) authorized(r *http.Request, body []byte, unauthorized bool, f apiFunc) reply {
+	switch key := r.Header.Get("X-API-Key"); {
+	case unauthorized:
+		return fail(errDetail(http.StatusUnauthorized, "Invalid API key."))
+	case key == "":
+		return fail(errDetail(http.StatusUnauthorized, "Authentication credentials were not provided."))
+	case key != s.opts.APIKey:
+		return fail(errDetail(http.StatusUnauthorized, "Invalid API key."))
+	default:
+		return f(r, body)
+	}
+}
+
+// takeMalformed reports whether rep is to be sent broken, using up one
+// queued Malformed answer if so.
+func (s *Server) takeMalformed(rep reply) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.malformed > 0 && rep.body != nil {
+		s.malformed--
+		return true
+	}
+	return false
+}
+
+// writeReply writes rep, cut in half when broken.
+func writeReply(w http.ResponseWriter, rep reply, broken bool) {
+	if rep.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (rep.retryAfter+time.Second-1)/time.Second))))
+	}
+	if broken {
+		b, _ := json.Marshal(rep.body)
+		w.Header().Set(FaultHeader, "malformed")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rep.status)
+		w.Write(b[:len(b)/2])
+		return
+	}
+	writeJSON(w, rep.status, rep.body, "")
 }
 
 func (s *Server) writeFault(w http.ResponseWriter, status int) {

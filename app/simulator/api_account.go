@@ -7,7 +7,6 @@ import (
 	"time"
 )
 
-
 func (s *Server) getAccount(r *http.Request, _ []byte) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -92,7 +91,6 @@ func (s *Server) getAgent(r *http.Request, _ []byte) reply {
 	}
 	return ok(http.StatusOK, s.agentWire(a))
 }
-
 
 func (s *Server) getUsage(r *http.Request, _ []byte) reply {
 	q := r.URL.Query()

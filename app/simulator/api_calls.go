@@ -6,7 +6,6 @@ import (
 	"net/http"
 )
 
-
 func (s *Server) createAgentCall(r *http.Request, body []byte) reply {
 	s.mu.Lock()
 	agent := s.agentByIDLocked(r.PathValue("agent_id"))

@@ -14,7 +14,17 @@ import (
 //
 // Every operation is POST, needs the API key, and answers JSON.
 func (s *Server) controlRoutes(mux *http.ServeMux) {
-	handle := func(name string, f func(r *http.Request) (any, error)) {
+	for name, f := range map[string]func(r *http.Request) (any, error){
+		"elsewhere":     s.controlElsewhere,
+		"end":           s.controlEnd,
+		"fail-next":     s.controlFailNext,
+		"malformed":     s.controlMalformed,
+		"latency":       s.controlLatency,
+		"unauthorized":  s.controlUnauthorized,
+		"unresponsive":  s.controlUnresponsive,
+		"drop-sockets":  s.controlDropSockets,
+		"hangup-reason": s.controlHangupReason,
+	} {
 		mux.HandleFunc("POST /sim/control/"+name, func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-API-Key") != s.opts.APIKey {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Invalid API key."}, "")
@@ -29,84 +39,95 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 			writeJSON(w, http.StatusOK, out, "")
 		})
 	}
-	done := map[string]bool{"ok": true}
-	handle("elsewhere", func(r *http.Request) (any, error) {
-		q := r.URL.Query()
-		joined, err := boolParam(q.Get("joined"), true)
-		if err != nil {
-			return nil, err
+}
+
+// controlDone is the answer of a control that has nothing else to say.
+var controlDone = map[string]bool{"ok": true}
+
+func (s *Server) controlElsewhere(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	joined, err := boolParam(q.Get("joined"), true)
+	if err != nil {
+		return nil, err
+	}
+	var maxDur time.Duration
+	if v := q.Get("maxDuration"); v != "" {
+		if maxDur, err = parseDuration(v); err != nil || maxDur <= 0 {
+			return nil, fmt.Errorf("maxDuration %q: want a positive duration such as \"300s\"", v)
 		}
-		var maxDur time.Duration
-		if v := q.Get("maxDuration"); v != "" {
-			if maxDur, err = parseDuration(v); err != nil || maxDur <= 0 {
-				return nil, fmt.Errorf("maxDuration %q: want a positive duration such as \"300s\"", v)
-			}
-		}
-		id, err := s.StartCallElsewhere(q.Get("agent"), joined, maxDur)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]string{"callId": id}, nil
-	})
-	handle("end", func(r *http.Request) (any, error) {
-		q := r.URL.Query()
-		reason := q.Get("reason")
-		if reason == "" {
-			reason = EndAgentHangup
-		}
-		return done, s.ForceEnd(q.Get("call"), reason)
-	})
-	handle("fail-next", func(r *http.Request) (any, error) {
-		n, err := intParam(r, "n", 1)
-		if err != nil {
-			return nil, err
-		}
-		status, err := intParam(r, "status", 503)
-		if err != nil || status < 400 || status > 599 {
-			return nil, fmt.Errorf("status: want a 4xx or 5xx code")
-		}
-		s.FailNext(n, status)
-		return done, nil
-	})
-	handle("malformed", func(r *http.Request) (any, error) {
-		n, err := intParam(r, "n", 1)
-		if err != nil {
-			return nil, err
-		}
-		s.Malformed(n)
-		return done, nil
-	})
-	handle("latency", func(r *http.Request) (any, error) {
-		d, err := time.ParseDuration(r.URL.Query().Get("d"))
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("d %q: want a Go duration such as 500ms (0 to turn it off)", r.URL.Query().Get("d"))
-		}
-		s.SetLatency(d)
-		return done, nil
-	})
-	handle("unauthorized", func(r *http.Request) (any, error) {
-		on, err := boolParam(r.URL.Query().Get("on"), true)
-		if err != nil {
-			return nil, err
-		}
-		s.SetUnauthorized(on)
-		return done, nil
-	})
-	handle("unresponsive", func(r *http.Request) (any, error) {
-		on, err := boolParam(r.URL.Query().Get("on"), true)
-		if err != nil {
-			return nil, err
-		}
-		s.SetUnresponsive(on)
-		return done, nil
-	})
-	handle("drop-sockets", func(r *http.Request) (any, error) {
-		s.DropSockets()
-		return done, nil
-	})
-	handle("hangup-reason", func(r *http.Request) (any, error) {
-		return done, s.SetHangupReason(r.URL.Query().Get("reason"))
-	})
+	}
+	id, err := s.StartCallElsewhere(q.Get("agent"), joined, maxDur)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"callId": id}, nil
+}
+
+func (s *Server) controlEnd(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	reason := q.Get("reason")
+	if reason == "" {
+		reason = EndAgentHangup
+	}
+	return controlDone, s.ForceEnd(q.Get("call"), reason)
+}
+
+func (s *Server) controlFailNext(r *http.Request) (any, error) {
+	n, err := intParam(r, "n", 1)
+	if err != nil {
+		return nil, err
+	}
+	status, err := intParam(r, "status", 503)
+	if err != nil || status < 400 || status > 599 {
+		return nil, fmt.Errorf("status: want a 4xx or 5xx code")
+	}
+	s.FailNext(n, status)
+	return controlDone, nil
+}
+
+func (s *Server) controlMalformed(r *http.Request) (any, error) {
+	n, err := intParam(r, "n", 1)
+	if err != nil {
+		return nil, err
+	}
+	s.Malformed(n)
+	return controlDone, nil
+}
+
+func (s *Server) controlLatency(r *http.Request) (any, error) {
+	d, err := time.ParseDuration(r.URL.Query().Get("d"))
+	if err != nil || d < 0 {
+		return nil, fmt.Errorf("d %q: want a Go duration such as 500ms (0 to turn it off)", r.URL.Query().Get("d"))
+	}
+	s.SetLatency(d)
+	return controlDone, nil
+}
+
+func (s *Server) controlUnauthorized(r *http.Request) (any, error) {
+	on, err := boolParam(r.URL.Query().Get("on"), true)
+	if err != nil {
+		return nil, err
+	}
+	s.SetUnauthorized(on)
+	return controlDone, nil
+}
+
+func (s *Server) controlUnresponsive(r *http.Request) (any, error) {
+	on, err := boolParam(r.URL.Query().Get("on"), true)
+	if err != nil {
+		return nil, err
+	}
+	s.SetUnresponsive(on)
+	return controlDone, nil
+}
+
+func (s *Server) controlDropSockets(*http.Request) (any, error) {
+	s.DropSockets()
+	return controlDone, nil
+}
+
+func (s *Server) controlHangupReason(r *http.Request) (any, error) {
+	return controlDone, s.SetHangupReason(r.URL.Query().Get("reason"))
 }
 
 func boolParam(v string, def bool) (bool, error) {
@@ -209,7 +230,6 @@ func (s *Server) JoinElsewhere(callID string) error {
 	s.markJoinedLocked(c, "ultravox-client-js_0.4.2")
 	return nil
 }
-
 
 // FailNext makes the next n REST requests fail with status before they are
 // handled (nothing changes on the server). 429 and 503 carry Retry-After: 1.

@@ -42,6 +42,19 @@ func (s *Server) parseCreate(body []byte, agent *Agent, agentCall bool) (callSpe
 		return spec, errDetail(400, "JSON parse error - "+err.Error())
 	}
 	fe := fieldErrors{}
+	s.parseLimits(&spec, agent, fe)
+	checkSettings(spec.req, agentCall, fe)
+	s.parseMedium(&spec, fe)
+	parseFirstSpeaker(&spec, fe)
+	if len(fe) > 0 {
+		return spec, &apiError{status: 400, body: fe}
+	}
+	return spec, nil
+}
+
+// parseLimits sets joinTimeout and maxDuration: the request's, else the
+// agent's template, else the simulator's defaults.
+func (s *Server) parseLimits(spec *callSpec, agent *Agent, fe fieldErrors) {
 	r := spec.req
 	spec.joinTimeout = s.opts.DefaultJoinTimeout
 	spec.maxDuration = s.opts.DefaultMaxDuration
@@ -75,6 +88,11 @@ func (s *Server) parseCreate(body []byte, agent *Agent, agentCall bool) (callSpe
 			spec.maxDuration = d
 		}
 	}
+}
+
+// checkSettings rejects a bad temperature, reserved or empty metadata keys,
+// and on agent calls the fields that only the agent may set.
+func checkSettings(r startCallRequest, agentCall bool, fe fieldErrors) {
 	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1) {
 		fe.add("temperature", "temperature must be between 0 and 1, got %v", *r.Temperature)
 	}
@@ -86,71 +104,86 @@ func (s *Server) parseCreate(body []byte, agent *Agent, agentCall bool) (callSpe
 			fe.add("metadata", "metadata keys must not be empty")
 		}
 	}
-	if agentCall {
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{{"systemPrompt", r.SystemPrompt != nil}, {"temperature", r.Temperature != nil}, {"model", r.Model != nil}, {"timeExceededMessage", r.TimeExceededMessage != nil}} {
-			if f.set {
-				fe.add(f.name, "%s cannot be set on an agent call; it comes from the agent", f.name)
-			}
+	if !agentCall {
+		return
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"systemPrompt", r.SystemPrompt != nil}, {"temperature", r.Temperature != nil}, {"model", r.Model != nil}, {"timeExceededMessage", r.TimeExceededMessage != nil}} {
+		if f.set {
+			fe.add(f.name, "%s cannot be set on an agent call; it comes from the agent", f.name)
 		}
 	}
+}
+
+// parseMedium accepts at most one medium; WebRTC when none is given.
+func (s *Server) parseMedium(spec *callSpec, fe fieldErrors) {
+	r := spec.req
 	spec.medium = json.RawMessage(`{"webRtc":{}}`)
-	if len(r.Medium) > 0 && string(r.Medium) != "null" {
-		var m callMedium
-		if err := json.Unmarshal(r.Medium, &m); err != nil {
-			fe.add("medium", "invalid medium: %v", err)
-		} else {
-			set := 0
-			for _, raw := range []json.RawMessage{m.WebRTC, m.Twilio, m.Telnyx, m.Plivo, m.Exotel, m.Sip} {
-				if len(raw) > 0 && string(raw) != "null" {
-					set++
-				}
-			}
-			if m.ServerWebSocket != nil {
-				set++
-			}
-			if set > 1 {
-				fe.add("medium", "at most one call medium may be set")
-			}
-			if ws := m.ServerWebSocket; ws != nil {
-				spec.websocket = true
-				if ws.InputSampleRate <= 0 {
-					fe.add("medium.serverWebSocket.inputSampleRate", "inputSampleRate is required and must be positive")
-				} else if ws.InputSampleRate < 8000 || ws.InputSampleRate > 48000 {
-					fe.add("medium.serverWebSocket.inputSampleRate", "inputSampleRate %d is outside 8000..48000", ws.InputSampleRate)
-				}
-				spec.inRate = ws.InputSampleRate
-				spec.outRate = ws.OutputSampleRate
-				if spec.outRate == 0 {
-					spec.outRate = spec.inRate
-				} else if spec.outRate < 8000 || spec.outRate > 48000 {
-					fe.add("medium.serverWebSocket.outputSampleRate", "outputSampleRate %d is outside 8000..48000", spec.outRate)
-				}
-				if ws.ClientBufferSizeMs < 0 {
-					fe.add("medium.serverWebSocket.clientBufferSizeMs", "clientBufferSizeMs must not be negative")
-				}
-				spec.bufferMs = ws.ClientBufferSizeMs
-				if spec.bufferMs == 0 {
-					spec.bufferMs = 60
-				}
-				if ws.MediaIdleTimeout != nil {
-					d, err := parseDuration(*ws.MediaIdleTimeout)
-					if err != nil {
-						fe.add("medium.serverWebSocket.mediaIdleTimeout", "%v", err)
-					} else if d > 0 {
-						if d < s.opts.MediaIdleFloor {
-							d = s.opts.MediaIdleFloor
-						}
-						spec.mediaIdle = d
-					}
-				}
-			}
-			spec.medium = r.Medium
+	if len(r.Medium) == 0 || string(r.Medium) == "null" {
+		return
+	}
+	var m callMedium
+	if err := json.Unmarshal(r.Medium, &m); err != nil {
+		fe.add("medium", "invalid medium: %v", err)
+		return
+	}
+	set := 0
+	for _, raw := range []json.RawMessage{m.WebRTC, m.Twilio, m.Telnyx, m.Plivo, m.Exotel, m.Sip} {
+		if len(raw) > 0 && string(raw) != "null" {
+			set++
 		}
 	}
-	spec.greeting = ""
+	if m.ServerWebSocket != nil {
+		set++
+	}
+	if set > 1 {
+		fe.add("medium", "at most one call medium may be set")
+	}
+	if ws := m.ServerWebSocket; ws != nil {
+		s.parseServerWebSocket(spec, ws, fe)
+	}
+	spec.medium = r.Medium
+}
+
+// parseServerWebSocket checks the sample rates and buffer of the
+// serverWebSocket medium; mediaIdleTimeout is raised to the simulator's floor.
+func (s *Server) parseServerWebSocket(spec *callSpec, ws *webSocketMedium, fe fieldErrors) {
+	spec.websocket = true
+	if ws.InputSampleRate <= 0 {
+		fe.add("medium.serverWebSocket.inputSampleRate", "inputSampleRate is required and must be positive")
+	} else if ws.InputSampleRate < 8000 || ws.InputSampleRate > 48000 {
+		fe.add("medium.serverWebSocket.inputSampleRate", "inputSampleRate %d is outside 8000..48000", ws.InputSampleRate)
+	}
+	spec.inRate = ws.InputSampleRate
+	spec.outRate = ws.OutputSampleRate
+	if spec.outRate == 0 {
+		spec.outRate = spec.inRate
+	} else if spec.outRate < 8000 || spec.outRate > 48000 {
+		fe.add("medium.serverWebSocket.outputSampleRate", "outputSampleRate %d is outside 8000..48000", spec.outRate)
+	}
+	if ws.ClientBufferSizeMs < 0 {
+		fe.add("medium.serverWebSocket.clientBufferSizeMs", "clientBufferSizeMs must not be negative")
+	}
+	spec.bufferMs = ws.ClientBufferSizeMs
+	if spec.bufferMs == 0 {
+		spec.bufferMs = 60
+	}
+	if ws.MediaIdleTimeout != nil {
+		d, err := parseDuration(*ws.MediaIdleTimeout)
+		if err != nil {
+			fe.add("medium.serverWebSocket.mediaIdleTimeout", "%v", err)
+		} else if d > 0 {
+			spec.mediaIdle = max(d, s.opts.MediaIdleFloor)
+		}
+	}
+}
+
+// parseFirstSpeaker reads who speaks first and the agent's greeting, and
+// checks initialOutputMedium.
+func parseFirstSpeaker(spec *callSpec, fe fieldErrors) {
+	r := spec.req
 	if len(r.FirstSpeakerSettings) > 0 && string(r.FirstSpeakerSettings) != "null" {
 		var fs struct {
 			User  json.RawMessage `json:"user"`
@@ -185,14 +218,35 @@ func (s *Server) parseCreate(body []byte, agent *Agent, agentCall bool) (callSpe
 			fe.add("initialOutputMedium", "unknown initialOutputMedium %q", *r.InitialOutputMedium)
 		}
 	}
-	if len(fe) > 0 {
-		return spec, &apiError{status: 400, body: fe}
-	}
-	return spec, nil
 }
 
 // createLocked creates a call from spec. s.mu is held.
 func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCall, *apiError) {
+	now := s.clock.Now()
+	if e := s.admitLocked(now); e != nil {
+		return nil, e
+	}
+	c := newSimCall(spec, agent, now)
+	s.applyPrompt(c, spec, agent)
+	if host != "" {
+		c.joinURL = "ws://" + host + "/sim/join/" + c.token
+	}
+	c.reserved = min(c.maxDuration, s.freeAvailableLocked())
+	s.calls[c.id] = c
+	s.order = append(s.order, c)
+	s.tokens[c.token] = c
+	if agent != nil {
+		agent.Statistics.Calls++
+	}
+	id := c.id
+	c.joinTimer = s.clock.AfterFunc(c.joinTimeout, func() { s.joinExpired(id) })
+	s.logf("simulator: call %s created (maxDuration %s, joinTimeout %s)", c.id, formatDuration(c.maxDuration), formatDuration(c.joinTimeout))
+	return c, nil
+}
+
+// admitLocked answers 429 when the concurrency cap or the creates-per-minute
+// limit is reached, and otherwise counts this create. s.mu is held.
+func (s *Server) admitLocked(now time.Time) *apiError {
 	if s.opts.MaxConcurrent > 0 {
 		live := 0
 		for _, c := range s.order {
@@ -203,10 +257,9 @@ func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCal
 		if live >= s.opts.MaxConcurrent {
 			e := errDetail(429, fmt.Sprintf("Too many concurrent calls: this account allows %d and has %d active.", s.opts.MaxConcurrent, live))
 			e.retryAfter = s.opts.RetryAfter
-			return nil, e
+			return e
 		}
 	}
-	now := s.clock.Now()
 	if lim := s.opts.CreatesPerMinute; lim > 0 {
 		recent := s.createTimes[:0]
 		for _, t := range s.createTimes {
@@ -218,10 +271,16 @@ func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCal
 		if len(recent) >= lim {
 			e := errDetail(429, fmt.Sprintf("Request was throttled: at most %d calls may be created per minute.", lim))
 			e.retryAfter = recent[0].Add(time.Minute).Sub(now)
-			return nil, e
+			return e
 		}
 		s.createTimes = append(s.createTimes, now)
 	}
+	return nil
+}
+
+// newSimCall is the call spec describes, with the server's defaults for
+// what the request left out.
+func newSimCall(spec callSpec, agent *Agent, now time.Time) *simCall {
 	r := spec.req
 	c := &simCall{
 		id:                   uuid.NewString(),
@@ -269,9 +328,15 @@ func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCal
 	if r.Voice != nil {
 		c.voice = *r.Voice
 	}
+	return c
+}
+
+// applyPrompt sets what the agent says and how: from the agent's template
+// on agent calls, from the request on ad-hoc ones, with a greeting always.
+func (s *Server) applyPrompt(c *simCall, spec callSpec, agent *Agent) {
+	r := spec.req
 	if agent != nil {
-		tmpl := agent.CallTemplate
-		if tmpl != nil {
+		if tmpl := agent.CallTemplate; tmpl != nil {
 			c.systemPrompt = tmpl.SystemPrompt
 			c.timeExceeded = tmpl.TimeExceededMessage
 			if c.voice == "" {
@@ -284,35 +349,21 @@ func (s *Server) createLocked(spec callSpec, agent *Agent, host string) (*simCal
 		if c.greeting == "" {
 			c.greeting = fmt.Sprintf("Hi, this is %s. How can I help?", agent.Name)
 		}
-	} else {
-		if r.SystemPrompt != nil {
-			c.systemPrompt = *r.SystemPrompt
-		}
-		if r.TimeExceededMessage != nil {
-			c.timeExceeded = *r.TimeExceededMessage
-		}
-		if r.Temperature != nil {
-			c.temperature = *r.Temperature
-		}
-		if r.Model != nil && *r.Model != "" {
-			c.model = *r.Model
-		}
-		if c.greeting == "" {
-			c.greeting = "Hi, this is a simulated Ultravox agent. How can I help?"
-		}
+		return
 	}
-	if host != "" {
-		c.joinURL = "ws://" + host + "/sim/join/" + c.token
+	if r.SystemPrompt != nil {
+		c.systemPrompt = *r.SystemPrompt
 	}
-	c.reserved = min(c.maxDuration, s.freeAvailableLocked())
-	s.calls[c.id] = c
-	s.order = append(s.order, c)
-	s.tokens[c.token] = c
-	if agent != nil {
-		agent.Statistics.Calls++
+	if r.TimeExceededMessage != nil {
+		c.timeExceeded = *r.TimeExceededMessage
 	}
-	id := c.id
-	c.joinTimer = s.clock.AfterFunc(c.joinTimeout, func() { s.joinExpired(id) })
-	s.logf("simulator: call %s created (maxDuration %s, joinTimeout %s)", c.id, formatDuration(c.maxDuration), formatDuration(c.joinTimeout))
-	return c, nil
+	if r.Temperature != nil {
+		c.temperature = *r.Temperature
+	}
+	if r.Model != nil && *r.Model != "" {
+		c.model = *r.Model
+	}
+	if c.greeting == "" {
+		c.greeting = "Hi, this is a simulated Ultravox agent. How can I help?"
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 )
 
-
 const (
 	defaultPageSize = 100
 	maxPageSize     = 1000

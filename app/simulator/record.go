@@ -6,7 +6,6 @@ import (
 	"time"
 )
 
-
 // Request is one recorded REST request.
 type Request struct {
 	Time   time.Time

@@ -130,24 +130,39 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	if !s.holdIfUnresponsive(r) {
 		panic(http.ErrAbortHandler)
 	}
-	token := r.PathValue("token")
-	s.mu.Lock()
-	c := s.tokens[token]
-	var refuse *apiError
-	switch {
-	case c == nil || c.deleted:
-		refuse = errDetail(http.StatusNotFound, "No call matches this join URL.")
-	case !c.live():
-		refuse = errDetail(http.StatusGone, "Call has ended.")
-	case c.sess != nil || !c.joined.IsZero():
-		refuse = errDetail(http.StatusConflict, "Call already joined: a call has exactly one joiner.")
-	case !c.websocket:
-		refuse = errDetail(http.StatusBadRequest, "This call's medium is not serverWebSocket; the simulator joins only serverWebSocket calls.")
-	}
+	c, sess, refuse := s.claim(r.PathValue("token"))
 	if refuse != nil {
-		s.mu.Unlock()
 		writeJSON(w, refuse.status, refuse.body, "")
 		return
+	}
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		s.unclaim(c, sess)
+		return
+	}
+	conn.SetReadLimit(1 << 20)
+	if !s.attach(c, sess, conn, r.URL.Query().Get("clientVersion")) {
+		return
+	}
+	s.logf("simulator: call %s joined", c.id)
+	s.serve(sess)
+}
+
+// claim reserves the call behind a join token for one session, or says
+// why the call cannot be joined.
+func (s *Server) claim(token string) (*simCall, *session, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.tokens[token]
+	switch {
+	case c == nil || c.deleted:
+		return nil, nil, errDetail(http.StatusNotFound, "No call matches this join URL.")
+	case !c.live():
+		return nil, nil, errDetail(http.StatusGone, "Call has ended.")
+	case c.sess != nil || !c.joined.IsZero():
+		return nil, nil, errDetail(http.StatusConflict, "Call already joined: a call has exactly one joiner.")
+	case !c.websocket:
+		return nil, nil, errDetail(http.StatusBadRequest, "This call's medium is not serverWebSocket; the simulator joins only serverWebSocket calls.")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sess := &session{
@@ -162,27 +177,30 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		loopDone:   make(chan struct{}),
 	}
 	c.sess = sess
-	s.mu.Unlock()
+	return c, sess, nil
+}
 
-	conn, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		cancel()
-		s.mu.Lock()
-		c.sess = nil
-		if c.live() && c.joined.IsZero() && !s.closed {
-			// The join timer may have fired meanwhile; re-arm it for what is left.
-			if c.joinTimer != nil {
-				c.joinTimer.Stop()
-			}
-			left := c.created.Add(c.joinTimeout).Sub(s.clock.Now())
-			id := c.id
-			c.joinTimer = s.clock.AfterFunc(max(left, 0), func() { s.joinExpired(id) })
+// unclaim gives the call back after a failed websocket upgrade, so another
+// client may still join it within its joinTimeout.
+func (s *Server) unclaim(c *simCall, sess *session) {
+	sess.cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.sess = nil
+	if c.live() && c.joined.IsZero() && !s.closed {
+		// The join timer may have fired meanwhile; re-arm it for what is left.
+		if c.joinTimer != nil {
+			c.joinTimer.Stop()
 		}
-		s.mu.Unlock()
-		return
+		left := c.created.Add(c.joinTimeout).Sub(s.clock.Now())
+		id := c.id
+		c.joinTimer = s.clock.AfterFunc(max(left, 0), func() { s.joinExpired(id) })
 	}
-	conn.SetReadLimit(1 << 20)
+}
 
+// attach gives the session its connection and marks the call joined,
+// unless the server closed or the call ended during the upgrade.
+func (s *Server) attach(c *simCall, sess *session, conn *websocket.Conn, clientVersion string) bool {
 	s.mu.Lock()
 	// Set under s.mu: until now an end of the call (ForceEnd, a timer) saw
 	// no socket to close and left it to this check.
@@ -191,20 +209,23 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	case s.closed:
 		s.mu.Unlock()
 		conn.CloseNow()
-		cancel()
-		return
+		sess.cancel()
+		return false
 	case !c.live():
 		code, text := closeCodeFor(c.endReason)
 		s.mu.Unlock()
 		conn.Close(code, text)
-		cancel()
-		return
+		sess.cancel()
+		return false
 	}
 	s.sessions[sess] = struct{}{}
-	s.markJoinedLocked(c, r.URL.Query().Get("clientVersion"))
+	s.markJoinedLocked(c, clientVersion)
 	s.mu.Unlock()
-	s.logf("simulator: call %s joined", c.id)
+	return true
+}
 
+// serve runs the agent and reads the client until the socket ends.
+func (s *Server) serve(sess *session) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
