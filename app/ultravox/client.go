@@ -230,10 +230,6 @@ func isLoopback(host string) bool {
 // BaseURL is the API's base URL in use.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// KeyPrefix is at most the 8-character prefix of the key (the part before
-// the dot), for display; "" for a short key without a dot.
-func (c *Client) KeyPrefix() string { return keyPrefix(c.key.v) }
-
 // Version is the version sent in User-Agent.
 func (c *Client) Version() string { return c.version }
 

@@ -50,7 +50,7 @@ var (
 // Read incoming items with Next (one reader at a time). Sends may come from
 // any goroutine; SendAudio is meant for one goroutine at 50 Hz and never
 // blocks for more than JoinOptions.AudioQueueWait. Control messages (HangUp,
-// Ping, SendText, SendJSON) jump ahead of queued audio and wait until they
+// Ping, SendText) jump ahead of queued audio and wait until they
 // are written. Done is closed once the socket is closed and its goroutines
 // have ended; CloseStatus then tells why.
 type CallSocket struct {
@@ -92,7 +92,7 @@ type ctrlMsg struct {
 // clientVersion=ultravox-tray_<version>. The joinUrl is a credential: errors
 // and logs carry only RedactURL(joinURL). Plain ws:// is refused except for
 // loopback hosts. ctx bounds only the handshake: the socket lives until
-// Close, Abort or the server ends it.
+// Close, abort or the server ends it.
 func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, error) {
 	red := RedactURL(joinURL)
 	full, err := joinRequestURL(joinURL, red, opts.Version)
@@ -315,7 +315,7 @@ func (s *CallSocket) write(typ websocket.MessageType, data []byte) error {
 }
 
 // Next returns the next incoming item. After the socket ends it returns
-// io.EOF for a normal end (close code 1000, or our own Close or Abort) and
+// io.EOF for a normal end (close code 1000, or our own Close or abort) and
 // the end's error otherwise (*CloseError for other close codes).
 func (s *CallSocket) Next(ctx context.Context) (Incoming, error) {
 	select {
@@ -366,9 +366,9 @@ func (s *CallSocket) SendAudio(pcm []byte) error {
 	}
 }
 
-// SendJSON sends v as a text data message and waits until it is written (at
+// sendJSON sends v as a text data message and waits until it is written (at
 // most about twice the write timeout).
-func (s *CallSocket) SendJSON(v any) error {
+func (s *CallSocket) sendJSON(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("ultravox: cannot encode data message: %w", err)
@@ -399,12 +399,12 @@ func (s *CallSocket) SendJSON(v any) error {
 // HangUp asks the server to end the call ({"type":"hang_up"}); the server
 // then closes the socket.
 func (s *CallSocket) HangUp(message string) error {
-	return s.SendJSON(map[string]string{"type": "hang_up", "message": message})
+	return s.sendJSON(map[string]string{"type": "hang_up", "message": message})
 }
 
 // SendText sends a user text message ({"type":"user_text_message"}).
 func (s *CallSocket) SendText(text string) error {
-	return s.SendJSON(map[string]string{"type": "user_text_message", "text": text})
+	return s.sendJSON(map[string]string{"type": "user_text_message", "text": text})
 }
 
 // Ping sends {"type":"ping","timestamp":t}; the matching pong updates RTT.
@@ -421,7 +421,7 @@ func (s *CallSocket) Ping() error {
 	}
 	s.pending[ts] = time.Now()
 	s.pingMu.Unlock()
-	return s.SendJSON(map[string]any{"type": "ping", "timestamp": ts})
+	return s.sendJSON(map[string]any{"type": "ping", "timestamp": ts})
 }
 
 func (s *CallSocket) pong(ts float64) {
@@ -447,10 +447,10 @@ func (s *CallSocket) Close() error {
 	return s.Err()
 }
 
-// Abort drops the connection at once, without a close handshake (the server
+// abort drops the connection at once, without a close handshake (the server
 // ends the call as a hangup all the same), and waits for the socket's
 // goroutines to end. For quitting when every second counts.
-func (s *CallSocket) Abort() error {
+func (s *CallSocket) abort() error {
 	s.shutdown(true)
 	<-s.done
 	return s.Err()
@@ -508,7 +508,7 @@ func (s *CallSocket) CloseStatus() (code int, reason string) {
 	return s.code, s.reason
 }
 
-// Err is nil while open and after a normal end (1000, our Close or Abort);
+// Err is nil while open and after a normal end (1000, our Close or abort);
 // otherwise why the socket ended.
 func (s *CallSocket) Err() error {
 	s.mu.Lock()
