@@ -16,7 +16,8 @@ type Clock interface {
 	Tick(d time.Duration) (<-chan time.Time, func())
 }
 
-// ClockJumpOptions configure NewClockJump. Zero values take the defaults.
+// ClockJumpOptions configure the clock-jump detector (Options.ClockJump).
+// Zero values take the defaults.
 type ClockJumpOptions struct {
 	Interval  time.Duration // how often to compare the clocks; default 2 s
 	Threshold time.Duration // how much jump counts as a sleep; default 5 s
@@ -38,12 +39,12 @@ func (systemClock) Tick(d time.Duration) (<-chan time.Time, func()) {
 	return t.C, t.Stop
 }
 
-// NewClockJump starts a detector that emits DidWake when, between two ticks,
+// newClockJump starts a detector that emits DidWake when, between two ticks,
 // the wall clock advanced more than Threshold beyond the monotonic clock (the
 // machine slept without telling us), or the tick itself came more than
 // Threshold late (the process was frozen). A wall clock set backwards by
 // more than Threshold counts too: a re-check is cheap and never wrong.
-func NewClockJump(opts ClockJumpOptions) Source {
+func newClockJump(opts ClockJumpOptions) Source {
 	if opts.Interval <= 0 {
 		opts.Interval = 2 * time.Second
 	}

@@ -88,7 +88,7 @@ func TestClockJumpDetectsSleepWithoutNotice(t *testing.T) {
 	clk := newManualClock()
 	var logs []string
 	var logMu sync.Mutex
-	src := NewClockJump(ClockJumpOptions{Interval: 2 * time.Second, Threshold: 5 * time.Second, Clock: clk,
+	src := newClockJump(ClockJumpOptions{Interval: 2 * time.Second, Threshold: 5 * time.Second, Clock: clk,
 		Logf: func(f string, a ...any) { logMu.Lock(); logs = append(logs, f); logMu.Unlock() }})
 	ch := src.Events()
 	clk.started(t)
@@ -146,7 +146,7 @@ func TestClockJumpDetectsSleepWithoutNotice(t *testing.T) {
 }
 
 func TestClockJumpRealClockIsQuiet(t *testing.T) {
-	src := NewClockJump(ClockJumpOptions{Interval: 10 * time.Millisecond, Threshold: 2 * time.Second})
+	src := newClockJump(ClockJumpOptions{Interval: 10 * time.Millisecond, Threshold: 2 * time.Second})
 	time.Sleep(100 * time.Millisecond)
 	noEvent(t, src.Events())
 	if err := src.Close(); err != nil {
@@ -156,8 +156,8 @@ func TestClockJumpRealClockIsQuiet(t *testing.T) {
 
 func TestMergeKeepsOrderAndClosesAll(t *testing.T) {
 	a, b := newManualClock(), newManualClock()
-	sa := NewClockJump(ClockJumpOptions{Clock: a})
-	sb := NewClockJump(ClockJumpOptions{Clock: b})
+	sa := newClockJump(ClockJumpOptions{Clock: a})
+	sb := newClockJump(ClockJumpOptions{Clock: b})
 	a.started(t)
 	b.started(t)
 	m := Merge(sa, sb)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"github.com/ultravox-tray/ultravox-tray/app/words"
 )
 
 // Calls is what the guard needs from the call manager (*calls.Manager).
@@ -501,16 +502,9 @@ func (g *Guard) tellEndedWhileAsleep(ps []pendingCall) {
 	}
 	msg := fmt.Sprintf("Ultravox confirmed after wake that %s ended.", describe(ended))
 	if len(silent) == len(ended) {
-		msg = fmt.Sprintf("%s ended while the computer was asleep.", capitalize(describe(ended)))
+		msg = fmt.Sprintf("%s ended while the computer was asleep.", words.Capitalize(describe(ended)))
 	}
 	g.notify(Notice{Kind: NoticeEndedWhileAsleep, Trigger: DidWake, Time: time.Now(), Ended: ended, Message: msg})
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // describe names calls for a sentence: "your call with Ada", "2 calls".

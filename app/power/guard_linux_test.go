@@ -86,7 +86,7 @@ func newGuardEnv(t testing.TB, o gopt) *genv {
 	}
 	t.Cleanup(func() { e.m.Close() })
 
-	l, err := NewLogind(Options{SystemBusAddress: e.sys.Address, SessionID: "c1", Logf: e.logs.logf})
+	l, err := connectLogind(Options{SystemBusAddress: e.sys.Address, SessionID: "c1", Logf: e.logs.logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +424,7 @@ func TestGuardLockEndsCallsOnlyWithTheSetting(t *testing.T) {
 // and a call that died meanwhile is reported as ended while asleep.
 func TestGuardClockJumpRechecksAndReports(t *testing.T) {
 	clk := newManualClock()
-	jump := NewClockJump(ClockJumpOptions{Clock: clk})
+	jump := newClockJump(ClockJumpOptions{Clock: clk})
 	clk.started(t)
 	e := newGuardEnv(t, gopt{extra: []Source{jump}, pollIdle: time.Hour})
 

@@ -33,7 +33,7 @@ const (
 func Open(opts Options) (Source, error) {
 	opts.defaults()
 	var srcs []Source
-	l, err := NewLogind(opts)
+	l, err := connectLogind(opts)
 	switch {
 	case err == nil:
 		srcs = append(srcs, l)
@@ -80,11 +80,11 @@ type Logind struct {
 	once sync.Once
 }
 
-// NewLogind connects to the system bus (Options.SystemBusAddress, else
+// connectLogind connects to the system bus (Options.SystemBusAddress, else
 // DBUS_SYSTEM_BUS_ADDRESS, else the standard socket) and subscribes to
 // logind's signals. logind itself need not be running: its signals are
 // received whenever it appears; its properties then take their defaults.
-func NewLogind(opts Options) (*Logind, error) {
+func connectLogind(opts Options) (*Logind, error) {
 	opts.defaults()
 	addr := opts.SystemBusAddress
 	if addr == "" {

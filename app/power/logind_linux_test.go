@@ -42,7 +42,7 @@ func (b *logBuf) count(sub string) int {
 
 func newLogind(t *testing.T, bus *desktoptest.Bus, logs *logBuf) *Logind {
 	t.Helper()
-	l, err := NewLogind(Options{SystemBusAddress: bus.Address, SessionID: "c1", Logf: logs.logf})
+	l, err := connectLogind(Options{SystemBusAddress: bus.Address, SessionID: "c1", Logf: logs.logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestLogindSessionByPID(t *testing.T) {
 	bus := desktoptest.SystemBus(t)
 	fake := powertest.StartLogind(t, bus, powertest.LogindOptions{SessionID: "7"})
 	t.Setenv("XDG_SESSION_ID", "")
-	l, err := NewLogind(Options{SystemBusAddress: bus.Address})
+	l, err := connectLogind(Options{SystemBusAddress: bus.Address})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestLogindSessionByPID(t *testing.T) {
 		t.Fatalf("session %q, want %q (by PID)", l.Session(), fake.SessionPath())
 	}
 	t.Setenv("XDG_SESSION_ID", "7")
-	l2, err := NewLogind(Options{SystemBusAddress: bus.Address})
+	l2, err := connectLogind(Options{SystemBusAddress: bus.Address})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func (o *Options) defaults() {
 // it is turned off.
 func withClockJump(opts Options, srcs ...Source) Source {
 	if !opts.NoClockJump {
-		srcs = append(srcs, NewClockJump(opts.ClockJump))
+		srcs = append(srcs, newClockJump(opts.ClockJump))
 	}
 	return Merge(srcs...)
 }

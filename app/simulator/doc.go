@@ -1,7 +1,6 @@
 // Package simulator is an in-process Ultravox service: the REST operations
-// Ultravox Tray uses (under /api/), the call lifecycle and billing rules of
-// ../shared/ultravox-api-notes.md, and a talking agent over the
-// serverWebSocket medium. Tests drive it through its Go controls (usually
+// Ultravox Tray uses (under /api/), the call lifecycle and billing rules that
+// Ultravox documents, and a talking agent over the serverWebSocket medium. Tests drive it through its Go controls (usually
 // via simtest.New, which validates all traffic against the schema);
 // cmd/ultravox-sim runs it alone; the tray's demo mode embeds it.
 //
@@ -66,5 +65,27 @@
 //     priorCallId; retention policies; REFUNDED billing.
 //   - Exact server texts and timings where the docs are silent (error
 //     wording, settle delay, close reasons): those are configurable or
-//     plausible guesses, listed as (unsure) in the API notes.
+//     plausible guesses.
+//
+// # Where things are
+//
+//	sim.go          Server: New, Listen, Close, the handler's lifetime
+//	options.go      Options and their defaults; end reasons, billing statuses
+//	api.go          routes and the middleware every REST operation passes
+//	                (faults, auth, recording, malformed answers)
+//	api_account.go  account, agents, billing usage
+//	api_calls.go    create, get, delete a call; data messages; messages
+//	api_lists.go    call and tombstone lists and their filters
+//	page.go         cursor pagination
+//	create.go       validating a create request and making the call
+//	calls.go        a call's state, its wire form, joining, ending, settling
+//	socket.go       the join websocket: session, reading, sending
+//	agent.go        the talking agent: turns, transcripts, data messages
+//	audio.go        speech-like audio and the voice-activity detector
+//	speech.go       the agent's voices (synth, espeak-ng)
+//	clock.go        Clock, and FakeClock for tests
+//	duration.go     protobuf-style durations ("1.5s")
+//	wire.go         JSON wire types
+//	control.go      test controls, in Go and over HTTP (/sim/control/)
+//	record.go       recorded requests, audio and transcripts
 package simulator

@@ -94,7 +94,7 @@ func BenchmarkSendAudio(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer s.Abort()
+		defer s.abort()
 		b.SetBytes(int64(len(frame)))
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {

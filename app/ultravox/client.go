@@ -230,10 +230,6 @@ func isLoopback(host string) bool {
 // BaseURL is the API's base URL in use.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// KeyPrefix is at most the 8-character prefix of the key (the part before
-// the dot), for display; "" for a short key without a dot.
-func (c *Client) KeyPrefix() string { return keyPrefix(c.key.v) }
-
 // Version is the version sent in User-Agent.
 func (c *Client) Version() string { return c.version }
 
@@ -366,39 +362,14 @@ func (c *Client) encode(r request) ([]byte, error) {
 // once sends r one time. wrote reports whether the request was fully
 // written to the connection (after that, a failure is ambiguous).
 func (c *Client) once(ctx context.Context, r request, body []byte) (wrote bool, _ *Error) {
-	fail := func(kind ErrorKind, status int, msg string, err error) *Error {
-		return &Error{Op: r.op, Method: r.method, Path: r.path, Status: status, Kind: kind, Message: c.scrub(msg), Err: err}
-	}
 	if err := ctx.Err(); err != nil {
 		return false, c.ctxError(r, ctx, err)
 	}
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-
-	u := *c.base
-	u.Path = c.base.Path + r.path
-	if len(r.query) > 0 {
-		u.RawQuery = r.query.Encode()
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	var written atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
-		if i.Err == nil {
-			written.Store(true)
-		}
-	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), r.method, u.String(), rd)
+	req, written, err := c.newRequest(actx, r, body)
 	if err != nil {
-		return false, fail(KindInvalid, 0, "", err)
-	}
-	req.Header.Set("X-API-Key", c.key.v)
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		return false, c.fail(r, KindInvalid, 0, "", err)
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
@@ -412,39 +383,88 @@ func (c *Client) once(ctx context.Context, r request, body []byte) (wrote bool, 
 		return true, c.transportError(r, ctx, actx, rerr)
 	}
 	if len(data) > maxBody {
-		return true, fail(KindMalformed, resp.StatusCode, "", fmt.Errorf("answer larger than %d MB", maxBody>>20))
+		return true, c.fail(r, KindMalformed, resp.StatusCode, "", fmt.Errorf("answer larger than %d MB", maxBody>>20))
+	}
+	if st := resp.StatusCode; st < 200 || st > 299 {
+		return true, c.statusError(r, resp, data)
+	}
+	return true, c.decodeAnswer(r, resp, data)
+}
+
+// fail is an *Error for request r whose message is scrubbed of the key.
+func (c *Client) fail(r request, kind ErrorKind, status int, msg string, err error) *Error {
+	return &Error{Op: r.op, Method: r.method, Path: r.path, Status: status, Kind: kind, Message: c.scrub(msg), Err: err}
+}
+
+// newRequest builds the HTTP request for r with our headers; written turns
+// true once the request went out, which decides whether a retry is safe.
+func (c *Client) newRequest(ctx context.Context, r request, body []byte) (_ *http.Request, written *atomic.Bool, _ error) {
+	u := *c.base
+	u.Path = c.base.Path + r.path
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	written = &atomic.Bool{}
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			written.Store(true)
+		}
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, u.String(), rd)
+	if err != nil {
+		return nil, written, err
+	}
+	req.Header.Set("X-API-Key", c.key.v)
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, written, nil
+}
+
+// statusError is the *Error for a non-2xx answer, with Retry-After when the
+// server is busy.
+func (c *Client) statusError(r request, resp *http.Response, data []byte) *Error {
+	st := resp.StatusCode
+	kind := kindForStatus(st)
+	if st == http.StatusUnprocessableEntity && r.notActive422 {
+		kind = KindNotActive
+	}
+	e := c.fail(r, kind, st, errorMessage(data), nil)
+	if st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable {
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	}
+	if st >= 300 && st < 400 {
+		e.Message = "the API answered with a redirect, which this client never follows"
+	}
+	return e
+}
+
+// decodeAnswer fills r.out from a 2xx answer, which must be JSON when r
+// expects a body.
+func (c *Client) decodeAnswer(r request, resp *http.Response, data []byte) *Error {
+	if r.out == nil {
+		return nil
 	}
 	st := resp.StatusCode
-	if st < 200 || st > 299 {
-		kind := kindForStatus(st)
-		if st == http.StatusUnprocessableEntity && r.notActive422 {
-			kind = KindNotActive
-		}
-		e := fail(kind, st, errorMessage(data), nil)
-		if st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable {
-			e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-		}
-		if st >= 300 && st < 400 {
-			e.Message = "the API answered with a redirect, which this client never follows"
-		}
-		return true, e
-	}
-	if r.out == nil {
-		return true, nil
-	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		mt, _, _ := mime.ParseMediaType(ct)
 		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			return true, fail(KindMalformed, st, "expected JSON, got "+clip(ct, 60)+": "+clip(collapseSpace(string(data)), 80), nil)
+			return c.fail(r, KindMalformed, st, "expected JSON, got "+clip(ct, 60)+": "+clip(collapseSpace(string(data)), 80), nil)
 		}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return true, fail(KindMalformed, st, "empty body where JSON was expected", nil)
+		return c.fail(r, KindMalformed, st, "empty body where JSON was expected", nil)
 	}
 	if err := json.Unmarshal(data, r.out); err != nil {
-		return true, fail(KindMalformed, st, "invalid JSON ("+jsonErrorText(err)+"): "+clip(collapseSpace(string(data)), 80), nil)
+		return c.fail(r, KindMalformed, st, "invalid JSON ("+jsonErrorText(err)+"): "+clip(collapseSpace(string(data)), 80), nil)
 	}
-	return true, nil
+	return nil
 }
 
 func jsonErrorText(err error) string {

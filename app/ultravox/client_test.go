@@ -83,7 +83,7 @@ func TestKeyPrefix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.KeyPrefix(); got != want {
+		if got := keyPrefix(c.key.v); got != want {
 			t.Errorf("KeyPrefix(%q) = %q, want %q", key, got, want)
 		}
 	}
@@ -137,17 +137,17 @@ func TestErrorShapes(t *testing.T) {
 		{name: "404", status: 404, body: `{"detail":"Not found."}`, is: IsNotFound,
 			wantText: "get call 12345678…: not found (404): Not found."},
 		{name: "400 field errors", status: 400, body: `{"maxDuration":["Invalid duration."],"joinTimeout":"too long"}`,
-			is: func(err error) bool { return StatusOf(err) == 400 }, wantMessage: "joinTimeout: too long; maxDuration: Invalid duration."},
+			is: func(err error) bool { return statusOf(err) == 400 }, wantMessage: "joinTimeout: too long; maxDuration: Invalid duration."},
 		{name: "400 non_field_errors", status: 400, body: `{"non_field_errors":["Only one medium may be set.","and another"]}`,
-			is: func(err error) bool { return StatusOf(err) == 400 }, wantMessage: "Only one medium may be set.; and another"},
+			is: func(err error) bool { return statusOf(err) == 400 }, wantMessage: "Only one medium may be set.; and another"},
 		{name: "message shape", status: 409, body: `{"message":"Conflict here"}`,
-			is: func(err error) bool { return StatusOf(err) == 409 }, wantMessage: "Conflict here"},
-		{name: "raw body truncated", status: 502, ctype: "text/html", body: long, is: IsServerError},
+			is: func(err error) bool { return statusOf(err) == 409 }, wantMessage: "Conflict here"},
+		{name: "raw body truncated", status: 502, ctype: "text/html", body: long, is: isServerError},
 		{name: "429 seconds", status: 429, body: `{"detail":"Request was throttled. Expected available in 2 seconds."}`,
 			retryAfter: "2", is: IsRateLimited, wantRetry: 2 * time.Second,
 			wantText: "get call 12345678…: rate limited (429): Request was throttled. Expected available in 2 seconds. (retry after 2s)"},
 		{name: "503 http date", status: 503, body: `upstream unavailable`, retryAfter: date, is: IsRateLimited},
-		{name: "500 empty", status: 500, body: ``, is: IsServerError, wantText: "get call 12345678…: server error (500)"},
+		{name: "500 empty", status: 500, body: ``, is: isServerError, wantText: "get call 12345678…: server error (500)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,7 +246,7 @@ func TestRetries(t *testing.T) {
 		srv, n := statusSequence(t, 500, 500, 500, 500, 500)
 		c := newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = 2 })
 		_, err := c.GetCall(context.Background(), callID)
-		if !IsServerError(err) || n.Load() != 3 {
+		if !isServerError(err) || n.Load() != 3 {
 			t.Fatalf("err %v after %d requests, want server error after 3", err, n.Load())
 		}
 	})
@@ -254,7 +254,7 @@ func TestRetries(t *testing.T) {
 		srv, n := statusSequence(t, 400, 400)
 		c := newTestClient(t, srv.URL)
 		_, err := c.GetCall(context.Background(), callID)
-		if StatusOf(err) != 400 || n.Load() != 1 {
+		if statusOf(err) != 400 || n.Load() != 1 {
 			t.Fatalf("err %v after %d requests", err, n.Load())
 		}
 	})
@@ -349,7 +349,7 @@ func TestMalformedAnswers(t *testing.T) {
 			defer srv.Close()
 			c := newTestClient(t, srv.URL)
 			_, err := c.GetCall(context.Background(), callID)
-			if !IsMalformed(err) || !strings.Contains(err.Error(), tc.want) || StatusOf(err) != 200 {
+			if !IsMalformed(err) || !strings.Contains(err.Error(), tc.want) || statusOf(err) != 200 {
 				t.Fatalf("err = %v, want a malformed-response error mentioning %q", err, tc.want)
 			}
 			if !strings.HasPrefix(err.Error(), "get call 12345678…: malformed response (200): ") {
@@ -377,7 +377,7 @@ func TestTimeouts(t *testing.T) {
 	c := newTestClient(t, srv.URL, func(o *Options) { o.RequestTimeout = 100 * time.Millisecond; o.MaxRetries = 2 })
 	start := time.Now()
 	_, err := c.GetCall(context.Background(), callID)
-	if !IsTimeout(err) || IsNetwork(err) || n.Load() != 3 {
+	if !IsTimeout(err) || isNetwork(err) || n.Load() != 3 {
 		t.Fatalf("err %v after %d requests, want a timeout after 3 attempts", err, n.Load())
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -417,7 +417,7 @@ func TestNetworkErrors(t *testing.T) {
 	ln.Close() // nothing listens there now
 	c := newTestClient(t, "http://"+addr)
 	_, err = c.GetAccount(context.Background())
-	if !IsNetwork(err) || IsTimeout(err) {
+	if !isNetwork(err) || IsTimeout(err) {
 		t.Fatalf("connection refused: %v", err)
 	}
 	if !strings.HasPrefix(err.Error(), "get account: network error: ") || strings.Contains(err.Error(), "Get \"") {
@@ -430,7 +430,7 @@ func TestNetworkErrors(t *testing.T) {
 	defer srv.Close()
 	c = newTestClient(t, srv.URL)
 	_, err = c.GetCall(context.Background(), callID)
-	if !IsNetwork(err) || n.Load() != 4 {
+	if !isNetwork(err) || n.Load() != 4 {
 		t.Fatalf("cut connections: %v after %d requests", err, n.Load())
 	}
 }
@@ -448,7 +448,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv.URL)
 	_, err := c.GetAccount(context.Background())
-	if err == nil || StatusOf(err) != 302 || !strings.Contains(err.Error(), "redirect") {
+	if err == nil || statusOf(err) != 302 || !strings.Contains(err.Error(), "redirect") {
 		t.Fatalf("redirect: %v", err)
 	}
 	if leaked.Load() {
@@ -666,13 +666,13 @@ func TestHangUpAndDataMessages(t *testing.T) {
 	}
 
 	reset(500)
-	if err := c.HangUp(ctx, callID, "Goodbye"); !IsServerError(err) || n.Load() != 1 {
+	if err := c.HangUp(ctx, callID, "Goodbye"); !isServerError(err) || n.Load() != 1 {
 		t.Fatalf("500 on hang_up must not be retried: %v after %d", err, n.Load())
 	}
 
 	reset(500)
 	err = c.SendDataMessage(ctx, callID, map[string]string{"type": "user_text_message", "text": "hello"})
-	if !IsServerError(err) || n.Load() != 1 || !strings.Contains(err.Error(), "(user_text_message)") {
+	if !isServerError(err) || n.Load() != 1 || !strings.Contains(err.Error(), "(user_text_message)") {
 		t.Fatalf("user_text_message on 500: %v after %d", err, n.Load())
 	}
 
@@ -862,7 +862,7 @@ func TestCreateFinalAndUnverifiable(t *testing.T) {
 		}
 		c := newTestClient(t, srv.URL)
 		_, err := c.CreateCall(context.Background(), StartCallRequest{Metadata: map[string]string{MetaRequestID: "r"}})
-		if StatusOf(err) != 400 || f.posts != 1 || f.lists != 0 || MaybeCreated(err) {
+		if statusOf(err) != 400 || f.posts != 1 || f.lists != 0 || MaybeCreated(err) {
 			t.Fatalf("%v after %d posts, %d lookups", err, f.posts, f.lists)
 		}
 		if err.Error() != "create call: request rejected (400): maxDuration: Ensure this value is at most 3600s." {
@@ -875,7 +875,7 @@ func TestCreateFinalAndUnverifiable(t *testing.T) {
 		f.afterCreate = func(n int, w http.ResponseWriter, c Call) bool { cut(w); return true }
 		c := newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = 1 })
 		_, err := c.CreateCall(context.Background(), StartCallRequest{Metadata: map[string]string{MetaRequestID: "req-lost"}})
-		if !IsNetwork(err) || !strings.Contains(err.Error(), "the call may have been created; look it up by request id req-lost") ||
+		if !isNetwork(err) || !strings.Contains(err.Error(), "the call may have been created; look it up by request id req-lost") ||
 			!strings.Contains(err.Error(), "lookup failed too") || f.posts != 1 || !MaybeCreated(err) {
 			t.Fatalf("%v after %d posts", err, f.posts)
 		}
@@ -910,7 +910,7 @@ func TestCreateFinalAndUnverifiable(t *testing.T) {
 		srv.Close() // connection refused: the request never left
 		c = newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = -1 })
 		_, err = c.CreateCall(context.Background(), StartCallRequest{Metadata: map[string]string{MetaRequestID: "r"}})
-		if !IsNetwork(err) || MaybeCreated(err) {
+		if !isNetwork(err) || MaybeCreated(err) {
 			t.Fatalf("refused: %v (maybe created %v)", err, MaybeCreated(err))
 		}
 	})

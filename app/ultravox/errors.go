@@ -174,16 +174,16 @@ func IsNotActive(err error) bool { k, _ := kindOf(err); return k == KindNotActiv
 // IsRateLimited: 429 or 503; see RetryAfter.
 func IsRateLimited(err error) bool { k, _ := kindOf(err); return k == KindRateLimited }
 
-// IsServerError: a 5xx answer (503 counts as rate-limited and as a server
+// isServerError: a 5xx answer (503 counts as rate-limited and as a server
 // error).
-func IsServerError(err error) bool {
+func isServerError(err error) bool {
 	k, e := kindOf(err)
 	return k == KindServer || (e != nil && e.Status >= 500)
 }
 
-// IsNetwork: no answer arrived (connection refused or reset, DNS, TLS).
+// isNetwork: no answer arrived (connection refused or reset, DNS, TLS).
 // Timeouts are reported by IsTimeout, not here.
-func IsNetwork(err error) bool { k, _ := kindOf(err); return k == KindNetwork }
+func isNetwork(err error) bool { k, _ := kindOf(err); return k == KindNetwork }
 
 // IsTimeout: no answer within the request deadline.
 func IsTimeout(err error) bool { k, _ := kindOf(err); return k == KindTimeout }
@@ -210,8 +210,8 @@ func RetryAfter(err error) time.Duration {
 	return 0
 }
 
-// StatusOf is the HTTP status on err, or 0.
-func StatusOf(err error) int {
+// statusOf is the HTTP status on err, or 0.
+func statusOf(err error) int {
 	if _, e := kindOf(err); e != nil {
 		return e.Status
 	}

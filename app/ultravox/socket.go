@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,80 +45,12 @@ var (
 	ErrAudioBacklog = errors.New("ultravox: audio send queue full; frame dropped")
 )
 
-// Incoming is one item read from the call socket: Audio, or one of the
-// typed data messages (CallStarted, State, Transcript, PlaybackClearBuffer,
-// Pong, ClientToolInvocation, Debug, Unknown). Use a type switch.
-type Incoming interface{ incoming() }
-
-// Audio is one binary frame: s16le mono PCM at the call's outputSampleRate.
-type Audio []byte
-
-// CallStarted is {"type":"call_started","callId":...}.
-type CallStarted struct {
-	CallID string `json:"callId"`
-}
-
-// State is {"type":"state","state":"idle|listening|thinking|speaking"}.
-type State struct {
-	State string `json:"state"`
-}
-
-// Transcript is part of an utterance. Text (when set) replaces the
-// utterance's text so far, Delta appends to it; a new Ordinal is a new
-// utterance.
-type Transcript struct {
-	Role    string  `json:"role"`   // "user" or "agent"
-	Medium  string  `json:"medium"` // "voice" or "text"
-	Text    *string `json:"text"`
-	Delta   *string `json:"delta"`
-	Final   bool    `json:"final"`
-	Ordinal int     `json:"ordinal"`
-}
-
-// PlaybackClearBuffer: drop all unplayed agent audio at once (barge-in).
-type PlaybackClearBuffer struct{}
-
-// Pong answers our Ping; Timestamp is the one we sent.
-type Pong struct {
-	Timestamp float64 `json:"timestamp"`
-}
-
-// ClientToolInvocation asks the client to run a client-side tool.
-type ClientToolInvocation struct {
-	ToolName     string          `json:"toolName"`
-	InvocationID string          `json:"invocationId"`
-	Parameters   json.RawMessage `json:"parameters"`
-}
-
-// Debug is a debug message from the server.
-type Debug struct {
-	Message string          `json:"message"`
-	Raw     json.RawMessage `json:"-"`
-}
-
-// Unknown is a text frame of a type this client does not know, or one that
-// did not decode (then Type may be empty). Never fatal.
-type Unknown struct {
-	Type string
-	Raw  []byte
-}
-
-func (Audio) incoming()                {}
-func (CallStarted) incoming()          {}
-func (State) incoming()                {}
-func (Transcript) incoming()           {}
-func (PlaybackClearBuffer) incoming()  {}
-func (Pong) incoming()                 {}
-func (ClientToolInvocation) incoming() {}
-func (Debug) incoming()                {}
-func (Unknown) incoming()              {}
-
 // CallSocket is a joined call over the serverWebSocket medium.
 //
 // Read incoming items with Next (one reader at a time). Sends may come from
 // any goroutine; SendAudio is meant for one goroutine at 50 Hz and never
 // blocks for more than JoinOptions.AudioQueueWait. Control messages (HangUp,
-// Ping, SendText, SendJSON) jump ahead of queued audio and wait until they
+// Ping, SendText) jump ahead of queued audio and wait until they
 // are written. Done is closed once the socket is closed and its goroutines
 // have ended; CloseStatus then tells why.
 type CallSocket struct {
@@ -162,35 +92,13 @@ type ctrlMsg struct {
 // clientVersion=ultravox-tray_<version>. The joinUrl is a credential: errors
 // and logs carry only RedactURL(joinURL). Plain ws:// is refused except for
 // loopback hosts. ctx bounds only the handshake: the socket lives until
-// Close, Abort or the server ends it.
+// Close, abort or the server ends it.
 func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, error) {
 	red := RedactURL(joinURL)
-	fail := func(kind ErrorKind, status int, msg string, err error) *Error {
-		return &Error{Op: "join call", Method: http.MethodGet, Path: red, Status: status, Kind: kind, Message: msg, Err: err}
+	full, err := joinRequestURL(joinURL, red, opts.Version)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(strings.TrimSpace(joinURL))
-	if err != nil || u.Host == "" {
-		return nil, fail(KindInvalid, 0, "the joinUrl is not a URL", nil)
-	}
-	switch u.Scheme {
-	case "wss", "https":
-	case "ws", "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, fail(KindInvalid, 0, "refusing an unencrypted joinUrl (ws://) for a non-loopback host", nil)
-		}
-	default:
-		return nil, fail(KindInvalid, 0, "the joinUrl must be a wss:// URL", nil)
-	}
-	version := strings.TrimSpace(opts.Version)
-	if version == "" {
-		version = "dev"
-	}
-	q := u.Query()
-	q.Set("apiVersion", "1")
-	q.Set("clientVersion", "ultravox-tray_"+version)
-	u.RawQuery = q.Encode()
-	full := u.String()
-
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -198,44 +106,90 @@ func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, e
 	hc, raw := captureConn(opts.HTTPClient)
 	conn, resp, err := websocket.Dial(ctx, full, &websocket.DialOptions{HTTPClient: hc})
 	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-			if resp.Body != nil {
-				resp.Body.Close()
-			}
-		}
-		msg := scrubURL(err.Error(), joinURL, full)
-		if cerr := ctx.Err(); cerr != nil {
-			kind := KindCanceled
-			if errors.Is(cerr, context.DeadlineExceeded) {
-				kind = KindTimeout
-			}
-			return nil, fail(kind, status, msg, cerr)
-		}
-		if status == 0 {
-			return nil, fail(KindNetwork, 0, "", errors.New(msg))
-		}
-		kind := kindForStatus(status)
-		switch status {
-		case http.StatusNotFound:
-			msg = "no such call (or its join URL expired)"
-		case http.StatusGone:
-			kind = KindNotActive
-			msg = "the call has already ended"
-		case http.StatusConflict:
-			kind = KindNotActive
-			msg = "the call is already joined by another client (one joiner per call)"
-		default:
-			if kind == KindUnknown {
-				kind = KindRejected
-			}
-			msg = "the server refused the websocket handshake"
-		}
-		return nil, fail(kind, status, msg, nil)
+		return nil, dialError(ctx, err, resp, joinURL, full, red)
 	}
 	conn.SetReadLimit(32 << 20)
+	s := newCallSocket(conn, raw, log, red, opts)
+	log.Debug("ultravox call socket joined", "url", red)
+	go s.writer()
+	go s.reader()
+	return s, nil
+}
 
+// joinError is a failed Join, named by the redacted URL only.
+func joinError(red string, kind ErrorKind, status int, msg string, err error) *Error {
+	return &Error{Op: "join call", Method: http.MethodGet, Path: red, Status: status, Kind: kind, Message: msg, Err: err}
+}
+
+// joinRequestURL checks the joinUrl (wss, or ws on loopback only) and adds
+// the apiVersion and clientVersion the server expects.
+func joinRequestURL(joinURL, red, version string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(joinURL))
+	if err != nil || u.Host == "" {
+		return "", joinError(red, KindInvalid, 0, "the joinUrl is not a URL", nil)
+	}
+	switch u.Scheme {
+	case "wss", "https":
+	case "ws", "http":
+		if !isLoopback(u.Hostname()) {
+			return "", joinError(red, KindInvalid, 0, "refusing an unencrypted joinUrl (ws://) for a non-loopback host", nil)
+		}
+	default:
+		return "", joinError(red, KindInvalid, 0, "the joinUrl must be a wss:// URL", nil)
+	}
+	version = strings.TrimSpace(version)
+	if version == "" {
+		version = "dev"
+	}
+	q := u.Query()
+	q.Set("apiVersion", "1")
+	q.Set("clientVersion", "ultravox-tray_"+version)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// dialError turns a failed handshake into an *Error whose message never
+// holds the join URL: cancellation, network, or what the status means.
+func dialError(ctx context.Context, err error, resp *http.Response, joinURL, full, red string) *Error {
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		if resp.Body != nil {
+			resp.Body.Close()
+		}
+	}
+	msg := scrubURL(err.Error(), joinURL, full)
+	if cerr := ctx.Err(); cerr != nil {
+		kind := KindCanceled
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			kind = KindTimeout
+		}
+		return joinError(red, kind, status, msg, cerr)
+	}
+	if status == 0 {
+		return joinError(red, KindNetwork, 0, "", errors.New(msg))
+	}
+	kind := kindForStatus(status)
+	switch status {
+	case http.StatusNotFound:
+		msg = "no such call (or its join URL expired)"
+	case http.StatusGone:
+		kind = KindNotActive
+		msg = "the call has already ended"
+	case http.StatusConflict:
+		kind = KindNotActive
+		msg = "the call is already joined by another client (one joiner per call)"
+	default:
+		if kind == KindUnknown {
+			kind = KindRejected
+		}
+		msg = "the server refused the websocket handshake"
+	}
+	return joinError(red, kind, status, msg, nil)
+}
+
+// newCallSocket wraps a joined connection, applying the option defaults.
+func newCallSocket(conn *websocket.Conn, raw *rawConn, log *slog.Logger, red string, opts JoinOptions) *CallSocket {
 	s := &CallSocket{
 		conn:         conn,
 		raw:          raw,
@@ -262,34 +216,7 @@ func Join(ctx context.Context, joinURL string, opts JoinOptions) (*CallSocket, e
 		qn = 50
 	}
 	s.audioQ = make(chan []byte, qn)
-	log.Debug("ultravox call socket joined", "url", red)
-	go s.writer()
-	go s.reader()
-	return s, nil
-}
-
-// scrubURL removes the join URL (in every form the websocket library may
-// print it) from an error text.
-func scrubURL(msg string, urls ...string) string {
-	for _, u := range urls {
-		if u == "" {
-			continue
-		}
-		red := RedactURL(u)
-		variants := []string{u}
-		if strings.HasPrefix(u, "wss://") {
-			variants = append(variants, "https://"+strings.TrimPrefix(u, "wss://"))
-		} else if strings.HasPrefix(u, "ws://") {
-			variants = append(variants, "http://"+strings.TrimPrefix(u, "ws://"))
-		}
-		for _, v := range variants {
-			msg = strings.ReplaceAll(msg, v, red)
-			if q, err := url.QueryUnescape(v); err == nil && q != v {
-				msg = strings.ReplaceAll(msg, q, red)
-			}
-		}
-	}
-	return msg
+	return s
 }
 
 func (s *CallSocket) reader() {
@@ -340,58 +267,6 @@ func (s *CallSocket) reader() {
 	close(s.done)
 }
 
-func (s *CallSocket) decode(data []byte) Incoming {
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return Unknown{Raw: data}
-	}
-	var (
-		item Incoming
-		err  error
-	)
-	switch head.Type {
-	case "call_started":
-		var m CallStarted
-		err = json.Unmarshal(data, &m)
-		item = m
-	case "state":
-		var m State
-		err = json.Unmarshal(data, &m)
-		item = m
-	case "transcript":
-		var m Transcript
-		err = json.Unmarshal(data, &m)
-		item = m
-	case "playback_clear_buffer":
-		item = PlaybackClearBuffer{}
-	case "pong":
-		var m Pong
-		err = json.Unmarshal(data, &m)
-		if err == nil {
-			s.pong(m.Timestamp)
-		}
-		item = m
-	case "client_tool_invocation":
-		var m ClientToolInvocation
-		err = json.Unmarshal(data, &m)
-		item = m
-	case "debug":
-		var m Debug
-		err = json.Unmarshal(data, &m)
-		m.Raw = data
-		item = m
-	default:
-		return Unknown{Type: head.Type, Raw: data}
-	}
-	if err != nil {
-		s.log.Debug("ultravox call socket: undecodable message kept as unknown", "type", head.Type, "err", err)
-		return Unknown{Type: head.Type, Raw: data}
-	}
-	return item
-}
-
 func (s *CallSocket) writer() {
 	defer close(s.writerDone)
 	for {
@@ -440,7 +315,7 @@ func (s *CallSocket) write(typ websocket.MessageType, data []byte) error {
 }
 
 // Next returns the next incoming item. After the socket ends it returns
-// io.EOF for a normal end (close code 1000, or our own Close or Abort) and
+// io.EOF for a normal end (close code 1000, or our own Close or abort) and
 // the end's error otherwise (*CloseError for other close codes).
 func (s *CallSocket) Next(ctx context.Context) (Incoming, error) {
 	select {
@@ -491,9 +366,9 @@ func (s *CallSocket) SendAudio(pcm []byte) error {
 	}
 }
 
-// SendJSON sends v as a text data message and waits until it is written (at
+// sendJSON sends v as a text data message and waits until it is written (at
 // most about twice the write timeout).
-func (s *CallSocket) SendJSON(v any) error {
+func (s *CallSocket) sendJSON(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("ultravox: cannot encode data message: %w", err)
@@ -524,12 +399,12 @@ func (s *CallSocket) SendJSON(v any) error {
 // HangUp asks the server to end the call ({"type":"hang_up"}); the server
 // then closes the socket.
 func (s *CallSocket) HangUp(message string) error {
-	return s.SendJSON(map[string]string{"type": "hang_up", "message": message})
+	return s.sendJSON(map[string]string{"type": "hang_up", "message": message})
 }
 
 // SendText sends a user text message ({"type":"user_text_message"}).
 func (s *CallSocket) SendText(text string) error {
-	return s.SendJSON(map[string]string{"type": "user_text_message", "text": text})
+	return s.sendJSON(map[string]string{"type": "user_text_message", "text": text})
 }
 
 // Ping sends {"type":"ping","timestamp":t}; the matching pong updates RTT.
@@ -546,7 +421,7 @@ func (s *CallSocket) Ping() error {
 	}
 	s.pending[ts] = time.Now()
 	s.pingMu.Unlock()
-	return s.SendJSON(map[string]any{"type": "ping", "timestamp": ts})
+	return s.sendJSON(map[string]any{"type": "ping", "timestamp": ts})
 }
 
 func (s *CallSocket) pong(ts float64) {
@@ -572,10 +447,10 @@ func (s *CallSocket) Close() error {
 	return s.Err()
 }
 
-// Abort drops the connection at once, without a close handshake (the server
+// abort drops the connection at once, without a close handshake (the server
 // ends the call as a hangup all the same), and waits for the socket's
 // goroutines to end. For quitting when every second counts.
-func (s *CallSocket) Abort() error {
+func (s *CallSocket) abort() error {
 	s.shutdown(true)
 	<-s.done
 	return s.Err()
@@ -621,69 +496,6 @@ func (s *CallSocket) shutdown(now bool) {
 	}
 }
 
-// rawConn remembers the network connection a websocket was dialed on, so a
-// close can be forced when the peer stops answering.
-type rawConn struct {
-	mu sync.Mutex
-	c  net.Conn
-}
-
-func (r *rawConn) set(c net.Conn) {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	r.c = c
-	r.mu.Unlock()
-}
-
-func (r *rawConn) close() {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	c := r.c
-	r.mu.Unlock()
-	if c != nil {
-		c.Close()
-	}
-}
-
-// captureConn returns an HTTP client for one websocket dial whose transport
-// records the connection it dials. A client with a transport other than
-// *http.Transport is used as is (no capture; Close may then wait for the
-// library's own timeouts).
-func captureConn(hc *http.Client) (*http.Client, *rawConn) {
-	var base *http.Transport
-	switch {
-	case hc == nil || hc.Transport == nil:
-		base = http.DefaultTransport.(*http.Transport).Clone()
-	default:
-		t, ok := hc.Transport.(*http.Transport)
-		if !ok {
-			return hc, nil
-		}
-		base = t.Clone()
-	}
-	raw := &rawConn{}
-	dial := base.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	}
-	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err == nil {
-			raw.set(c)
-		}
-		return c, err
-	}
-	out := &http.Client{Transport: base}
-	if hc != nil {
-		out.Jar = hc.Jar
-	}
-	return out, raw
-}
-
 // Done is closed once the socket has ended and its goroutines are gone.
 func (s *CallSocket) Done() <-chan struct{} { return s.done }
 
@@ -696,7 +508,7 @@ func (s *CallSocket) CloseStatus() (code int, reason string) {
 	return s.code, s.reason
 }
 
-// Err is nil while open and after a normal end (1000, our Close or Abort);
+// Err is nil while open and after a normal end (1000, our Close or abort);
 // otherwise why the socket ended.
 func (s *CallSocket) Err() error {
 	s.mu.Lock()
@@ -716,54 +528,4 @@ func (e *CloseError) Error() string {
 		return "ultravox: call socket closed by the server with code " + strconv.Itoa(e.Code)
 	}
 	return "ultravox: call socket closed by the server with code " + strconv.Itoa(e.Code) + ": " + e.Reason
-}
-
-// RedactURL shows a URL without its secrets, for logs: the scheme, the host,
-// path segments longer than 8 characters cut to 4 and "…", and query values
-// replaced by "…" (apiVersion and clientVersion kept). A user name or
-// password is dropped.
-func RedactURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" {
-		return "(unparsable URL)"
-	}
-	var b strings.Builder
-	b.WriteString(u.Scheme)
-	b.WriteString("://")
-	b.WriteString(u.Host)
-	for _, seg := range strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/") {
-		if seg == "" {
-			continue
-		}
-		b.WriteByte('/')
-		if len(seg) > 8 {
-			b.WriteString(seg[:4])
-			b.WriteString("…")
-		} else {
-			b.WriteString(seg)
-		}
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		keys := make([]string, 0, len(q))
-		for k := range q {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			if i == 0 {
-				b.WriteByte('?')
-			} else {
-				b.WriteByte('&')
-			}
-			b.WriteString(url.QueryEscape(k))
-			b.WriteByte('=')
-			if k == "apiVersion" || k == "clientVersion" {
-				b.WriteString(url.QueryEscape(q.Get(k)))
-			} else {
-				b.WriteString("…")
-			}
-		}
-	}
-	return b.String()
 }

@@ -329,7 +329,7 @@ func TestCallSocketAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Abort(); err != nil {
+	if err := s.abort(); err != nil {
 		t.Fatal(err)
 	}
 	if code := <-serverEnd; code != -1 {
@@ -363,7 +363,7 @@ func TestJoinErrors(t *testing.T) {
 
 	wrongPath := strings.Replace(joinURL, "/calls/", "/gone/", 1)
 	_, _, err := joinLogged(t, ctx, wrongPath)
-	if !IsNotFound(err) || StatusOf(err) != 404 {
+	if !IsNotFound(err) || statusOf(err) != 404 {
 		t.Errorf("404 handshake: %v", err)
 	}
 
@@ -388,7 +388,7 @@ func TestJoinErrors(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	_, _, err2 := joinLogged(t, ctx, "ws://"+addr+"/calls/"+joinSecret+"/server_web_socket")
-	if !IsNetwork(err2) {
+	if !isNetwork(err2) {
 		t.Errorf("refused: %v", err2)
 	}
 

@@ -48,124 +48,188 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("ultravox-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
-	key := fs.String("key", simulator.DefaultAPIKey, "the API key the simulator accepts (a test key; must not look like a real Ultravox key)")
-	seed := fs.String("seed-agents", "", "comma-separated agent names to create (default: \"Support agent,Sales agent\")")
-	account := fs.String("account", "Demo account", "account name")
-	free := fs.Duration("free-time", 30*time.Minute, "free call time of the account (0 for none)")
-	settle := fs.Duration("settle", 5*time.Second, "how long billingStatus stays PENDING after a call ends (0: at once)")
-	maxConc := fs.Int("max-concurrent", 5, "concurrent call cap (creates beyond it get 429; 0: no cap)")
-	perMin := fs.Int("creates-per-minute", 0, "call creations allowed per sliding minute (429 beyond; 0: no limit; small plans allow 30)")
-	hangup := fs.String("hangup-reason", simulator.EndAgentHangup, "endReason of a hang_up data message")
-	join := fs.Duration("join-timeout", 30*time.Second, "default joinTimeout when a create request sets none")
-	maxDur := fs.Duration("max-duration", 3600*time.Second, "default maxDuration when a create request sets none")
-	failNext := fs.String("fail-next", "", "fail the first requests: N:STATUS, e.g. 2:503 (comma-separated for several)")
-	fs.DurationVar(&cfg.lat, "latency", 0, "delay every answer by this much")
-	greet := fs.Bool("greet", true, "the agent speaks a greeting when a client joins")
-	voice := fs.String("voice", "auto", "the agent's voice: espeak (espeak-ng says the words), synth (speech-like tones), auto (espeak when installed)")
-	quiet := fs.Bool("quiet", false, "do not log call events")
-	control := fs.Bool("control", true, "serve the test controls under /sim/control/ (POST with the key; see the banner)")
-	elsewhere := fs.Int("elsewhere", 0, "start this many joined calls \"from another device\" at startup")
-	unauthorized := fs.Bool("unauthorized", false, "answer 401 to every API request (a revoked key)")
+	f := defineFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q (all settings are flags; see -h)", fs.Args())
 	}
-	if err := checkKey(*key); err != nil {
+	if err := f.check(cfg.lat); err != nil {
 		return cfg, err
 	}
-	switch *hangup {
+	o, err := f.options(stderr)
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.fails, err = parseFailNext(*f.failNext); err != nil {
+		return cfg, err
+	}
+	cfg.elsewhere = *f.elsewhere
+	cfg.unauthorized = *f.unauthorized
+	cfg.opts = o
+	return cfg, nil
+}
+
+// flags are the command line's values before they are checked.
+type flags struct {
+	key, seed, account, hangup, failNext, voice *string
+	free, settle, join, maxDur                  *time.Duration
+	maxConc, perMin, elsewhere                  *int
+	greet, quiet, control, unauthorized         *bool
+}
+
+func defineFlags(fs *flag.FlagSet, cfg *config) *flags {
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
+	fs.DurationVar(&cfg.lat, "latency", 0, "delay every answer by this much")
+	return &flags{
+		key:          fs.String("key", simulator.DefaultAPIKey, "the API key the simulator accepts (a test key; must not look like a real Ultravox key)"),
+		seed:         fs.String("seed-agents", "", "comma-separated agent names to create (default: \"Support agent,Sales agent\")"),
+		account:      fs.String("account", "Demo account", "account name"),
+		free:         fs.Duration("free-time", 30*time.Minute, "free call time of the account (0 for none)"),
+		settle:       fs.Duration("settle", 5*time.Second, "how long billingStatus stays PENDING after a call ends (0: at once)"),
+		maxConc:      fs.Int("max-concurrent", 5, "concurrent call cap (creates beyond it get 429; 0: no cap)"),
+		perMin:       fs.Int("creates-per-minute", 0, "call creations allowed per sliding minute (429 beyond; 0: no limit; small plans allow 30)"),
+		hangup:       fs.String("hangup-reason", simulator.EndAgentHangup, "endReason of a hang_up data message"),
+		join:         fs.Duration("join-timeout", 30*time.Second, "default joinTimeout when a create request sets none"),
+		maxDur:       fs.Duration("max-duration", 3600*time.Second, "default maxDuration when a create request sets none"),
+		failNext:     fs.String("fail-next", "", "fail the first requests: N:STATUS, e.g. 2:503 (comma-separated for several)"),
+		greet:        fs.Bool("greet", true, "the agent speaks a greeting when a client joins"),
+		voice:        fs.String("voice", "auto", "the agent's voice: espeak (espeak-ng says the words), synth (speech-like tones), auto (espeak when installed)"),
+		quiet:        fs.Bool("quiet", false, "do not log call events"),
+		control:      fs.Bool("control", true, "serve the test controls under /sim/control/ (POST with the key; see the banner)"),
+		elsewhere:    fs.Int("elsewhere", 0, "start this many joined calls \"from another device\" at startup"),
+		unauthorized: fs.Bool("unauthorized", false, "answer 401 to every API request (a revoked key)"),
+	}
+}
+
+// check refuses values out of range, naming the flag.
+func (f *flags) check(lat time.Duration) error {
+	if err := checkKey(*f.key); err != nil {
+		return err
+	}
+	switch *f.hangup {
 	case simulator.EndUnjoined, simulator.EndHangup, simulator.EndAgentHangup, simulator.EndTimeout, simulator.EndConnectionError, simulator.EndSystemError:
 	default:
-		return cfg, fmt.Errorf("-hangup-reason %q: want one of unjoined, hangup, agent_hangup, timeout, connection_error, system_error", *hangup)
+		return fmt.Errorf("-hangup-reason %q: want one of unjoined, hangup, agent_hangup, timeout, connection_error, system_error", *f.hangup)
 	}
-	if *perMin < 0 {
-		return cfg, fmt.Errorf("-creates-per-minute %d: must be 0 (no limit) or more", *perMin)
+	if *f.perMin < 0 {
+		return fmt.Errorf("-creates-per-minute %d: must be 0 (no limit) or more", *f.perMin)
 	}
-	if *maxConc < 0 {
-		return cfg, fmt.Errorf("-max-concurrent %d: must be 0 (no cap) or more", *maxConc)
+	if *f.maxConc < 0 {
+		return fmt.Errorf("-max-concurrent %d: must be 0 (no cap) or more", *f.maxConc)
 	}
-	for name, d := range map[string]time.Duration{"-settle": *settle, "-free-time": *free, "-latency": cfg.lat} {
+	for name, d := range map[string]time.Duration{"-settle": *f.settle, "-free-time": *f.free, "-latency": lat} {
 		if d < 0 {
-			return cfg, fmt.Errorf("%s %v: must not be negative", name, d)
+			return fmt.Errorf("%s %v: must not be negative", name, d)
 		}
 	}
-	for name, d := range map[string]time.Duration{"-join-timeout": *join, "-max-duration": *maxDur} {
+	for name, d := range map[string]time.Duration{"-join-timeout": *f.join, "-max-duration": *f.maxDur} {
 		if d <= 0 {
-			return cfg, fmt.Errorf("%s %v: must be positive", name, d)
+			return fmt.Errorf("%s %v: must be positive", name, d)
 		}
 	}
+	if *f.elsewhere < 0 {
+		return fmt.Errorf("-elsewhere %d: must be 0 or more", *f.elsewhere)
+	}
+	return nil
+}
+
+// options turns checked flags into simulator options; a flag's 0 means
+// "none", which the options spell -1.
+func (f *flags) options(stderr io.Writer) (simulator.Options, error) {
 	o := simulator.DefaultOptions()
-	o.APIKey = *key
-	o.AccountName = *account
-	o.FreeTime = *free
-	if *free == 0 {
+	o.APIKey = *f.key
+	o.AccountName = *f.account
+	o.FreeTime = *f.free
+	if *f.free == 0 {
 		o.FreeTime = -1
 	}
-	o.SettleDelay = *settle
-	if *settle == 0 {
+	o.SettleDelay = *f.settle
+	if *f.settle == 0 {
 		o.SettleDelay = -1
 	}
-	o.MaxConcurrent = *maxConc
-	if *maxConc == 0 {
+	o.MaxConcurrent = *f.maxConc
+	if *f.maxConc == 0 {
 		o.MaxConcurrent = -1
 	}
-	o.HangupReason = *hangup
-	o.CreatesPerMinute = *perMin
-	o.DefaultJoinTimeout = *join
-	o.DefaultMaxDuration = *maxDur
-	o.SpeakGreeting = *greet
-	o.ControlAPI = *control
-	if *elsewhere < 0 {
-		return cfg, fmt.Errorf("-elsewhere %d: must be 0 or more", *elsewhere)
+	o.HangupReason = *f.hangup
+	o.CreatesPerMinute = *f.perMin
+	o.DefaultJoinTimeout = *f.join
+	o.DefaultMaxDuration = *f.maxDur
+	o.SpeakGreeting = *f.greet
+	o.ControlAPI = *f.control
+	speech, err := speechFor(*f.voice)
+	if err != nil {
+		return o, err
 	}
-	cfg.elsewhere = *elsewhere
-	cfg.unauthorized = *unauthorized
-	switch *voice {
-	case "synth":
-		o.Speech = simulator.SynthSpeech
-	case "espeak":
-		if simulator.EspeakPath() == "" {
-			return cfg, errors.New("-voice espeak: espeak-ng is not installed (apt-get install espeak-ng), or use -voice synth")
-		}
-		o.Speech = simulator.EspeakSpeech
-	case "auto":
-		if simulator.EspeakPath() != "" {
-			o.Speech = simulator.EspeakSpeech
-		}
-	default:
-		return cfg, fmt.Errorf("-voice %q: want espeak, synth or auto", *voice)
+	if speech != nil {
+		o.Speech = speech
 	}
-	if *seed != "" {
-		for _, name := range strings.Split(*seed, ",") {
-			name = strings.TrimSpace(name)
-			if name == "" {
-				return cfg, fmt.Errorf("-seed-agents %q: empty agent name", *seed)
-			}
-			if len(name) > 64 {
-				return cfg, fmt.Errorf("-seed-agents: agent name %q is longer than 64 characters", name)
-			}
-			o.Agents = append(o.Agents, simulator.AgentSeed{Name: name})
-		}
+	if o.Agents, err = parseSeeds(*f.seed); err != nil {
+		return o, err
 	}
-	if *failNext != "" {
-		for _, part := range strings.Split(*failNext, ",") {
-			var f failSpec
-			if _, err := fmt.Sscanf(part, "%d:%d", &f.n, &f.status); err != nil || f.n < 1 || f.status < 400 || f.status > 599 {
-				return cfg, fmt.Errorf("-fail-next %q: want N:STATUS with N >= 1 and a 4xx/5xx status, e.g. 2:503", part)
-			}
-			cfg.fails = append(cfg.fails, f)
-		}
-	}
-	if !*quiet {
+	if !*f.quiet {
 		o.Logf = func(format string, args ...any) {
 			fmt.Fprintf(stderr, time.Now().UTC().Format("15:04:05.000 ")+format+"\n", args...)
 		}
 	}
-	cfg.opts = o
-	return cfg, nil
+	return o, nil
+}
+
+// speechFor is the agent's voice for -voice; nil keeps the default.
+func speechFor(voice string) (simulator.SpeechFunc, error) {
+	switch voice {
+	case "synth":
+		return simulator.SynthSpeech, nil
+	case "espeak":
+		if simulator.EspeakPath() == "" {
+			return nil, errors.New("-voice espeak: espeak-ng is not installed (apt-get install espeak-ng), or use -voice synth")
+		}
+		return simulator.EspeakSpeech, nil
+	case "auto":
+		if simulator.EspeakPath() != "" {
+			return simulator.EspeakSpeech, nil
+		}
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("-voice %q: want espeak, synth or auto", voice)
+	}
+}
+
+// parseSeeds reads -seed-agents; nil (the simulator's default agents) when empty.
+func parseSeeds(seed string) ([]simulator.AgentSeed, error) {
+	if seed == "" {
+		return nil, nil
+	}
+	var out []simulator.AgentSeed
+	for _, name := range strings.Split(seed, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return nil, fmt.Errorf("-seed-agents %q: empty agent name", seed)
+		}
+		if len(name) > 64 {
+			return nil, fmt.Errorf("-seed-agents: agent name %q is longer than 64 characters", name)
+		}
+		out = append(out, simulator.AgentSeed{Name: name})
+	}
+	return out, nil
+}
+
+// parseFailNext reads -fail-next: N:STATUS pairs, comma-separated.
+func parseFailNext(spec string) ([]failSpec, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	var out []failSpec
+	for _, part := range strings.Split(spec, ",") {
+		var f failSpec
+		if _, err := fmt.Sscanf(part, "%d:%d", &f.n, &f.status); err != nil || f.n < 1 || f.status < 400 || f.status > 599 {
+			return nil, fmt.Errorf("-fail-next %q: want N:STATUS with N >= 1 and a 4xx/5xx status, e.g. 2:503", part)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // checkKey refuses a key shaped like a real Ultravox key (8 alphanumerics,

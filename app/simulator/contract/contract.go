@@ -3,8 +3,8 @@
 // with kin-openapi's openapi3filter. Every request the client sends and every
 // response the simulator returns pass through a Validator in tests
 // (simtest.New); each mismatch is kept as a Violation. Error bodies, which
-// the schema leaves undescribed, are held to the Django-REST shapes of the
-// API notes ({"detail": "..."} or {"field": ["message", ...]}).
+// the schema leaves undescribed, are held to the Django-REST shapes the real
+// API answers with ({"detail": "..."} or {"field": ["message", ...]}).
 //
 // Intentional deviations (the Deviations table, with reasons):
 //
