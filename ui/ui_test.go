@@ -19,6 +19,7 @@ import (
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/app/settings"
 	"github.com/ultravox-tray/ultravox-tray/internal/desktoptest"
+	"github.com/ultravox-tray/ultravox-tray/ui/model"
 )
 
 // uiLoop stands in for Fyne's main goroutine: Fyne's test driver runs
@@ -291,7 +292,7 @@ func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
 	if n, i := app.counts(); n != 2 || i != 2 {
 		t.Fatalf("billing: %d menus, %d icons, want 2 and 2", n, i)
 	}
-	if !strings.HasPrefix(got[len(got)-1], "Billing: 00:0") || !strings.HasPrefix(got[len(got)-3], "Billing: 00:0") {
+	if !strings.HasPrefix(got[len(got)-1], "Billing: 0:0") || !strings.HasPrefix(got[len(got)-3], "Billing: 0:0") {
 		t.Errorf("tooltip %q", got[len(got)-1])
 	}
 	if e := item(app.lastMenu(), "End call"); e.Disabled {
@@ -636,7 +637,7 @@ func TestCallWindow(t *testing.T) {
 	m.snap = s
 	m.mu.Unlock()
 	onUI(func() { tr.windows.showCall("c1") })
-	cw := tr.windows.call
+	cw, _, _ := tr.windows.call.get()
 	if cw == nil {
 		t.Fatal("no call window")
 	}
@@ -644,7 +645,7 @@ func TestCallWindow(t *testing.T) {
 		if cw.transcript.Text != "Agent: Hello, how can I help?\nYou: I need …" {
 			t.Errorf("transcript %q", cw.transcript.Text)
 		}
-		if !strings.HasPrefix(cw.header.Text, "Support agent: billing 00:0") || cw.agentState.Text != "Agent: listening" {
+		if !strings.HasPrefix(cw.header.Text, "Support agent: billing 0:0") || cw.agentState.Text != "Agent: listening" {
 			t.Errorf("header %q / %q", cw.header.Text, cw.agentState.Text)
 		}
 		test.Tap(cw.micMute)
@@ -714,17 +715,15 @@ func TestTrayLogWatcher(t *testing.T) {
 	}
 }
 
-func TestKeyHint(t *testing.T) {
-	if KeyHint(goodKey) != "Zk9Ab3Cd.…" || KeyHint("short") != "…" || KeyHint("abcdefghijklmnop") != "abcd…" {
-		t.Errorf("hints %q %q %q", KeyHint(goodKey), KeyHint("short"), KeyHint("abcdefghijklmnop"))
-	}
-}
-
 func TestRecentDetails(t *testing.T) {
 	h := calls.HistoryEntry{CallID: "call-42", AgentName: "Support agent", Started: now0, BilledDuration: 151 * time.Second,
 		Cost: 0.13, EndReason: "timeout", BillingStatus: "BILLING_STATUS_BILLED"}
 	onUI(func() {
-		obj := recentDetails(h, time.UTC, func() {})
+		d, ok := model.Recent(calls.Snapshot{History: []calls.HistoryEntry{h}}, "call-42", time.UTC)
+		if !ok {
+			t.Fatal("no details of a call in the history")
+		}
+		obj := recentDetails(d, func() {})
 		var texts []string
 		var walk func(o fyne.CanvasObject)
 		walk = func(o fyne.CanvasObject) {
@@ -744,7 +743,7 @@ func TestRecentDetails(t *testing.T) {
 		}
 		walk(obj)
 		all := strings.Join(texts, "|")
-		for _, want := range []string{"Support agent", "call-42", "Sun Nov 22 2026 14:00:00 UTC", "02:31", "$0.13", "timed out", "BILLING_STATUS_BILLED"} {
+		for _, want := range []string{"Support agent", "call-42", "Sun Nov 22 2026 14:00:00 UTC", "2:31", "$0.13", "timed out", "BILLING_STATUS_BILLED"} {
 			if !strings.Contains(all, want) {
 				t.Errorf("details lack %q: %s", want, all)
 			}
@@ -769,9 +768,7 @@ func TestNoTrayWindowFollowsALateTrayHost(t *testing.T) {
 	var win fyne.Window
 	var lbl *widget.Label
 	get := func() {
-		tr.windows.mu.Lock()
-		win, lbl = tr.windows.noTray, tr.windows.noTrayLabel
-		tr.windows.mu.Unlock()
+		lbl, win, _ = tr.windows.noTray.get()
 	}
 	var text, title string
 	onUI(func() {
