@@ -71,10 +71,10 @@ var trayFoundClose = 10 * time.Second
 // when the name gets an owner).
 const watcherName = "org.kde.StatusNotifierWatcher"
 
-// WaitTrayHost returns nil as soon as a StatusNotifierWatcher owns its name
+// waitForTrayHost returns nil as soon as a StatusNotifierWatcher owns its name
 // on the session bus (at once if one does already), or ctx's error when ctx
 // ends first. It uses a private bus connection of its own.
-func WaitTrayHost(ctx context.Context) error {
+func waitForTrayHost(ctx context.Context) error {
 	conn, err := dbus.ConnectSessionBus()
 	if err != nil {
 		return fmt.Errorf("cannot watch for a system tray: %w", err)

@@ -30,7 +30,8 @@ type Config struct {
 	EndEverything func(ctx context.Context)
 	// TryDemo restarts the app in demo mode (menu "Try demo mode"); may be nil.
 	TryDemo func()
-	Logger  *slog.Logger
+	// Logger; nil = slog.Default().
+	Logger *slog.Logger
 	// Location for the times shown; nil = Local.
 	Location *time.Location
 }
@@ -41,7 +42,7 @@ type Tray struct {
 	desk desktop.App
 	log  *slog.Logger
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards snap through quitting
 	snap     calls.Snapshot
 	haveSnap bool
 	sig      string // menu signature last applied
@@ -58,7 +59,7 @@ type Tray struct {
 	// setTooltip and setTitle default to fyne.io/systray's (the same tray
 	// Fyne drives); tests replace them to read what was set.
 	setTooltip, setTitle func(string)
-	// waitTrayHost is WaitTrayHost; tests may replace it.
+	// waitTrayHost is waitForTrayHost; tests may replace it.
 	waitTrayHost func(ctx context.Context) error
 
 	stop chan struct{}
@@ -81,7 +82,7 @@ func NewTray(cfg Config) (*Tray, error) {
 		cfg.Location = time.Local
 	}
 	t := &Tray{cfg: cfg, desk: desk, log: cfg.Logger, stop: make(chan struct{}),
-		setTooltip: systray.SetTooltip, setTitle: systray.SetTitle, waitTrayHost: WaitTrayHost}
+		setTooltip: systray.SetTooltip, setTitle: systray.SetTitle, waitTrayHost: waitForTrayHost}
 	t.windows = newWindows(t)
 	return t, nil
 }

@@ -830,11 +830,11 @@ func TestWaitTrayHost(t *testing.T) {
 	bus.Setenv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if err := WaitTrayHost(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := waitForTrayHost(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("no tray host: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- WaitTrayHost(context.Background()) }()
+	go func() { done <- waitForTrayHost(context.Background()) }()
 	time.Sleep(100 * time.Millisecond)
 	desktoptest.StatusNotifierWatcher(t, bus.Conn(t))
 	select {
@@ -846,7 +846,7 @@ func TestWaitTrayHost(t *testing.T) {
 		t.Fatal("late tray host not seen")
 	}
 	// Already there: at once.
-	if err := WaitTrayHost(context.Background()); err != nil {
+	if err := waitForTrayHost(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

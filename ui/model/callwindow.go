@@ -38,7 +38,7 @@ type CallWindow struct {
 
 // Call window texts.
 const (
-	CallEndedHeader     = "This call has ended."
+	callEndedHeader     = "This call has ended."
 	TextPlaceholder     = "Type a message to the agent"
 	LabelMuteSpeaker    = "Mute speaker"
 	LabelSend           = "Send"
@@ -50,7 +50,7 @@ const (
 func CallWindowView(s calls.Snapshot, callID string, now time.Time) CallWindow {
 	c, ok := s.Call(callID)
 	if !ok {
-		return CallWindow{Ended: true, Header: CallEndedHeader}
+		return CallWindow{Ended: true, Header: callEndedHeader}
 	}
 	name := c.AgentName
 	if name == "" {

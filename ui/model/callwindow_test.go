@@ -48,7 +48,7 @@ func TestCallWindowView(t *testing.T) {
 			Title: "Call with Support agent", Header: "Support agent: billing 2:31, $0.13 (ends in 1:29)", AgentState: "Agent: —",
 			Talk: true, CanEnd: true, Transcript: "Agent: Hello\nYou: I need …", Lines: 2,
 		}},
-		{"gone from the snapshot", idleSnap(), CallWindow{Ended: true, Header: CallEndedHeader}},
+		{"gone from the snapshot", idleSnap(), CallWindow{Ended: true, Header: callEndedHeader}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,7 +42,7 @@ func (p *KeyPanel) Read(key string, err error) {
 		p.Status = keyNoneText
 		p.RemoveEnabled = false
 	default:
-		p.Status = "A key is stored in the keychain (" + KeyHint(key) + ")."
+		p.Status = "A key is stored in the keychain (" + keyHint(key) + ")."
 	}
 }
 
@@ -77,7 +77,7 @@ func (p *KeyPanel) NotStored(account string, err error) {
 
 // Stored is a checked key now in the keychain.
 func (p *KeyPanel) Stored(account, key string) {
-	p.Status = "Saved in the keychain. Account: " + account + " (" + KeyHint(key) + ")."
+	p.Status = "Saved in the keychain. Account: " + account + " (" + keyHint(key) + ")."
 	p.SaveEnabled, p.RemoveEnabled = true, true
 }
 
@@ -94,8 +94,8 @@ func (p *KeyPanel) Removed(err error) {
 	p.Status = "The key was removed from the keychain."
 }
 
-// KeyHint shows at most the 8-character prefix of a key.
-func KeyHint(key string) string {
+// keyHint shows at most the 8-character prefix of a key.
+func keyHint(key string) string {
 	if i := strings.IndexByte(key, '.'); i > 0 && i <= 8 {
 		return key[:i] + ".…"
 	}

@@ -139,7 +139,7 @@ func TestKeyPanel(t *testing.T) {
 func TestKeyHint(t *testing.T) {
 	t.Parallel()
 	goodKey := "Zk9Ab3Cd." + strings.Repeat("abcdefgh", 4)
-	if KeyHint(goodKey) != "Zk9Ab3Cd.…" || KeyHint("short") != "…" || KeyHint("abcdefghijklmnop") != "abcd…" {
-		t.Errorf("hints %q %q %q", KeyHint(goodKey), KeyHint("short"), KeyHint("abcdefghijklmnop"))
+	if keyHint(goodKey) != "Zk9Ab3Cd.…" || keyHint("short") != "…" || keyHint("abcdefghijklmnop") != "abcd…" {
+		t.Errorf("hints %q %q %q", keyHint(goodKey), keyHint("short"), keyHint("abcdefghijklmnop"))
 	}
 }
