@@ -62,7 +62,9 @@ func TestSettingsForm(t *testing.T) {
 			`Max call duration must be a whole number of seconds, not "four minutes"; Price per minute must be an amount in dollars, not "cheap"`, nil},
 		{"out of range", func(f *SettingsForm) { f.MaxDuration = "5" }, true, "between 10 and 3600 seconds, got 5", nil},
 		{"dollars and spaces", func(f *SettingsForm) { f.Budget = " $2.50 "; f.Microphone = " USB mic "; f.Headset = true }, true, "",
-			func(s settings.Settings) bool { return s.DailyBudget == 2.5 && s.MicrophoneDevice == "USB mic" && s.Headset }},
+			func(s settings.Settings) bool {
+				return s.DailyBudget == 2.5 && s.MicrophoneDevice == "USB mic" && s.Headset
+			}},
 		{"echo read when offered", func(f *SettingsForm) { f.EchoCancellation = false }, true, "",
 			func(s settings.Settings) bool { return !s.EchoCancellation }},
 		{"echo kept when not offered", func(f *SettingsForm) { f.EchoCancellation = false }, false, "",
