@@ -850,3 +850,61 @@ func TestWaitTrayHost(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Every kind of window is open at most once: asking again for the same one
+// focuses it, asking for another call's replaces it.
+func TestOneWindowOfAKind(t *testing.T) {
+	s := billing()
+	s.Ours = append(s.Ours, calls.CallView{ID: "c2", Ours: true, AgentName: "Sales", State: calls.CallJoining})
+	s.History = []calls.HistoryEntry{{CallID: "h1", AgentName: "Support agent"}, {CallID: "h2", AgentName: "Sales"}}
+	m := newFakeManager(s)
+	tr, app, _ := newTestTray(t, m, nil)
+	var before int
+	onUI(func() { before = len(app.Driver().AllWindows()) })
+	open := func() (n int) { onUI(func() { n = len(app.Driver().AllWindows()) - before }); return }
+	w := tr.windows
+
+	onUI(w.showSettings)
+	sw, _, _ := w.settings.get()
+	onUI(w.showSettings)
+	if sw2, _, _ := w.settings.get(); sw2 != sw || open() != 1 {
+		t.Fatalf("settings twice: same window %v, %d open", sw2 == sw, open())
+	}
+	onUI(func() { w.showCall("c1") })
+	c1, _, _ := w.call.get()
+	onUI(func() { w.showCall("c1") })
+	if c, _, _ := w.call.get(); c != c1 || open() != 2 {
+		t.Fatalf("call c1 twice: same window %v, %d open", c == c1, open())
+	}
+	onUI(func() { w.showCall("c2") })
+	if c, _, _ := w.call.get(); c == c1 || c.callID != "c2" || open() != 2 {
+		t.Fatalf("call c2 did not replace c1: %d open", open())
+	}
+	onUI(func() { w.showRecent("h1"); w.showRecent("h1") })
+	_, r1, _ := w.recent.get()
+	onUI(func() { w.showRecent("h2") })
+	_, r2, _ := w.recent.get()
+	if r1 == r2 || r2.Title() != "Call with Sales" || open() != 3 {
+		t.Fatalf("recent: %q, %d open", r2.Title(), open())
+	}
+	onUI(func() { w.showNotice(model.Notice{Title: "one"}); w.showNotice(model.Notice{Title: "two"}) })
+	if _, n, _ := w.notice.get(); n.Title() != "two" || open() != 4 {
+		t.Fatalf("notices: %q, %d open", n.Title(), open())
+	}
+	// Closing a window frees its kind.
+	onUI(func() { _, win, _ := w.call.get(); win.Close() })
+	if _, _, ok := w.call.get(); ok || open() != 3 {
+		t.Fatalf("closed call window still held (%v), %d open", ok, open())
+	}
+	onUI(func() {
+		_, sw, _ := w.settings.get()
+		_, rw, _ := w.recent.get()
+		_, nw, _ := w.notice.get()
+		sw.Close()
+		rw.Close()
+		nw.Close()
+	})
+	if open() != 0 {
+		t.Errorf("%d windows left open", open())
+	}
+}
