@@ -50,7 +50,7 @@ func (w *windows) showCall(callID string) {
 
 func newCallWindow(app fyne.App, m Manager, callID string, notice func(string, error)) *callWindow {
 	cw := &callWindow{callID: callID, m: m, notice: notice}
-	cw.win = app.NewWindow(model.LabelCallWindow)
+	cw.win = app.NewWindow(model.CallWindowTitle)
 	cw.header = widget.NewLabel("")
 	cw.header.TextStyle.Bold = true
 	cw.agentState = widget.NewLabel("")

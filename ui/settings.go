@@ -56,14 +56,14 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 	keyBox := sw.newKeySection()
 	sw.newFields(model.FormOf(s, sw.agents.Current))
 	form := widget.NewForm(
-		widget.NewFormItem("API key", keyBox),
-		widget.NewFormItem("Default agent", sw.agent),
-		widget.NewFormItem("Max call duration (s)", sw.maxDur),
-		widget.NewFormItem("Join timeout (s)", sw.joinTO),
-		widget.NewFormItem("Price per minute ($)", sw.price),
-		widget.NewFormItem("Daily budget ($, 0 = none)", sw.budget),
-		widget.NewFormItem("Microphone", sw.mic),
-		widget.NewFormItem("Speaker", sw.speaker),
+		widget.NewFormItem(model.FieldAPIKey, keyBox),
+		widget.NewFormItem(model.FieldAgent, sw.agent),
+		widget.NewFormItem(model.FieldMaxDuration, sw.maxDur),
+		widget.NewFormItem(model.FieldJoinTimeout, sw.joinTO),
+		widget.NewFormItem(model.FieldPrice, sw.price),
+		widget.NewFormItem(model.FieldBudget, sw.budget),
+		widget.NewFormItem(model.FieldMicrophone, sw.mic),
+		widget.NewFormItem(model.FieldSpeaker, sw.speaker),
 		widget.NewFormItem("", container.NewVBox(sw.audioChecks(), sw.endOnLock, sw.deleteRecs, sw.autostart)),
 	)
 	buttons := container.NewHBox(sw.save, widget.NewButton(model.LabelClose, sw.win.Close))
@@ -76,7 +76,7 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 // newFields makes the settings fields, filled from f.
 func (sw *settingsWindow) newFields(f model.SettingsForm) {
 	sw.agent = widget.NewSelectEntry(sw.agents.Labels)
-	sw.agent.SetPlaceHolder("agent name or ID")
+	sw.agent.SetPlaceHolder(model.AgentPlaceholder)
 	sw.agent.SetText(f.Agent)
 	sw.maxDur = textEntry(f.MaxDuration)
 	sw.joinTO = textEntry(f.JoinTimeout)
@@ -88,18 +88,18 @@ func (sw *settingsWindow) newFields(f model.SettingsForm) {
 	}
 	sw.mic = deviceEntry(mics, f.Microphone)
 	sw.speaker = deviceEntry(spks, f.Speaker)
-	sw.headset = checkBox("Headset (no echo control)", f.Headset)
+	sw.headset = checkBox(model.BoxHeadset, f.Headset)
 	if sw.prefs.EchoCancellation {
-		sw.echo = checkBox("Echo cancellation (experimental)", f.EchoCancellation)
+		sw.echo = checkBox(model.BoxEcho, f.EchoCancellation)
 		sw.headset.OnChanged = func(on bool) { setEnabled(sw.echo, model.EchoEnabled(on)) }
 		sw.headset.OnChanged(f.Headset)
 	}
-	sw.endOnLock = checkBox("End calls when the screen locks", f.EndOnLock)
-	sw.deleteRecs = checkBox("Delete call records on Ultravox after a call ends", f.DeleteAfterEnd)
-	sw.autostart = checkBox("Start at login", f.StartAtLogin)
+	sw.endOnLock = checkBox(model.BoxEndOnLock, f.EndOnLock)
+	sw.deleteRecs = checkBox(model.BoxDeleteAfterEnd, f.DeleteAfterEnd)
+	sw.autostart = checkBox(model.BoxStartAtLogin, f.StartAtLogin)
 	sw.status = widget.NewLabel("")
 	sw.status.Wrapping = fyne.TextWrapWord
-	sw.save = widget.NewButton("Save", sw.onSave)
+	sw.save = widget.NewButton(model.LabelSave, sw.onSave)
 	sw.save.Importance = widget.HighImportance
 }
 
@@ -120,7 +120,7 @@ func textEntry(v string) *widget.Entry {
 
 func deviceEntry(names []string, v string) *widget.SelectEntry {
 	e := widget.NewSelectEntry(names)
-	e.SetPlaceHolder("system default")
+	e.SetPlaceHolder(model.DevicePlaceholder)
 	e.SetText(v)
 	return e
 }

@@ -38,12 +38,11 @@ type CallWindow struct {
 
 // Call window texts.
 const (
-	callEndedHeader     = "This call has ended."
-	TextPlaceholder     = "Type a message to the agent"
-	LabelMuteSpeaker    = "Mute speaker"
-	LabelSend           = "Send"
-	LabelCallWindow     = "Call"
-	endUnconfirmedState = "end not confirmed: may still be billing"
+	callEndedHeader  = "This call has ended."
+	TextPlaceholder  = "Type a message to the agent"
+	LabelMuteSpeaker = "Mute speaker"
+	LabelSend        = "Send"
+	CallWindowTitle  = "Call" // until the snapshot names the agent
 )
 
 // CallWindowView is the call window of our call callID in s at now.
@@ -88,7 +87,7 @@ func callState(c calls.CallView, now time.Time, price float64) string {
 		}
 		return st
 	case calls.CallEndUnconfirmed:
-		return endUnconfirmedState
+		return "end not confirmed: may still be billing"
 	}
 	return c.State.String()
 }

@@ -141,5 +141,23 @@ func (a AgentChoices) ID(text string) string {
 	return text
 }
 
-// SettingsTitle is the settings window's title.
-const SettingsTitle = "Ultravox Tray Settings"
+// The settings window's title, field names, boxes and buttons.
+const (
+	SettingsTitle     = "Ultravox Tray Settings"
+	FieldAPIKey       = "API key"
+	FieldAgent        = "Default agent"
+	FieldMaxDuration  = "Max call duration (s)"
+	FieldJoinTimeout  = "Join timeout (s)"
+	FieldPrice        = "Price per minute ($)"
+	FieldBudget       = "Daily budget ($, 0 = none)"
+	FieldMicrophone   = "Microphone"
+	FieldSpeaker      = "Speaker"
+	AgentPlaceholder  = "agent name or ID"
+	DevicePlaceholder = "system default"
+	BoxHeadset        = "Headset (no echo control)"
+	BoxEcho           = "Echo cancellation (experimental)"
+	BoxEndOnLock      = "End calls when the screen locks"
+	BoxDeleteAfterEnd = "Delete call records on Ultravox after a call ends"
+	BoxStartAtLogin   = "Start at login"
+	LabelSave         = "Save"
+)
