@@ -1,7 +1,7 @@
 // Package ui is the Fyne side of Ultravox Tray: the tray icon, tooltip and
-// menu rendered from the call manager's snapshots (through ui/model), the
-// settings, call and recent-call windows, and the notifications. It decides
-// nothing the call manager owns: every click becomes a manager call.
+// menu, and the call, settings, recent-call and notice windows. Every word and
+// enabled flag comes from ui/model; this package only draws it and turns each
+// click into a manager call, deciding nothing the call manager owns.
 package ui
 
 import (

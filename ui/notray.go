@@ -14,14 +14,16 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/ultravox-tray/ultravox-tray/ui/model"
 )
 
-// NoTrayText tells the user why no icon appears.
-const NoTrayText = "Ultravox Tray is running, but your desktop has no system tray " +
-	"(no StatusNotifierWatcher on the session bus), so its icon cannot be shown.\n\n" +
-	"On GNOME, install and enable the \"AppIndicator and KStatusNotifierItem Support\" extension; " +
-	"other desktops need a status tray/notifier area in the panel. The app keeps running and " +
-	"shows its icon as soon as a tray appears. Quit ends any live call first."
+// NoTrayText and TrayFoundText are the no-tray window's words, which the
+// binary also sends as notifications.
+const (
+	NoTrayText    = model.NoTrayText
+	TrayFoundText = model.TrayFoundText
+)
 
 // TrayLogWatcher passes log output through to w and calls onMissing once
 // when fyne.io/systray logs that it could not register with a
@@ -60,9 +62,6 @@ func (l *TrayLogWatcher) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// TrayFoundText replaces NoTrayText once a tray host appears.
-const TrayFoundText = "A system tray is available now: the Ultravox Tray icon is in your panel."
-
 // trayFoundClose is how long the confirmation stays before the window
 // closes itself.
 var trayFoundClose = 10 * time.Second
@@ -72,10 +71,10 @@ var trayFoundClose = 10 * time.Second
 // when the name gets an owner).
 const watcherName = "org.kde.StatusNotifierWatcher"
 
-// WaitTrayHost returns nil as soon as a StatusNotifierWatcher owns its name
+// waitForTrayHost returns nil as soon as a StatusNotifierWatcher owns its name
 // on the session bus (at once if one does already), or ctx's error when ctx
 // ends first. It uses a private bus connection of its own.
-func WaitTrayHost(ctx context.Context) error {
+func waitForTrayHost(ctx context.Context) error {
 	conn, err := dbus.ConnectSessionBus()
 	if err != nil {
 		return fmt.Errorf("cannot watch for a system tray: %w", err)
@@ -127,71 +126,65 @@ func WaitTrayHost(ctx context.Context) error {
 // shortly after. Safe to call from any goroutine.
 func (t *Tray) ShowNoTray(onFound func()) {
 	doUI(func() {
-		win := t.cfg.App.NewWindow("Ultravox Tray: no system tray")
-		lbl := widget.NewLabel(NoTrayText)
-		lbl.Wrapping = fyne.TextWrapWord
-		buttons := container.NewHBox(widget.NewButton("Settings…", t.windows.showSettings), widget.NewButton("Quit", t.Quit), widget.NewButton("Close", win.Close))
-		// In a scroll container the wrapped text takes the window's width
-		// (alone, its first layout asks for a far taller window).
-		win.SetContent(container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(lbl)))
-		win.Resize(fyne.NewSize(520, 250))
-		win.CenterOnScreen()
+		t.windows.noTray.show("", false, func() (fyne.Window, *widget.Label, func()) {
+			win := t.cfg.App.NewWindow(model.NoTray.Title)
+			lbl := widget.NewLabel(model.NoTray.Text)
+			lbl.Wrapping = fyne.TextWrapWord
+			buttons := container.NewHBox(widget.NewButton(model.LabelSettings, t.windows.showSettings), widget.NewButton(model.LabelQuit, t.Quit), widget.NewButton(model.LabelClose, win.Close))
+			// In a scroll container the wrapped text takes the window's width
+			// (alone, its first layout asks for a far taller window).
+			win.SetContent(container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(lbl)))
+			win.Resize(fyne.NewSize(520, 250))
+			win.CenterOnScreen()
 
-		ctx, cancel := context.WithCancel(context.Background())
-		closed := false
-		win.SetOnClosed(func() {
-			closed = true
-			cancel()
-			t.windows.mu.Lock()
-			if t.windows.noTray == win {
-				t.windows.noTray, t.windows.noTrayLabel = nil, nil
-			}
-			t.windows.mu.Unlock()
-		})
-		t.windows.mu.Lock()
-		t.windows.noTray, t.windows.noTrayLabel = win, lbl
-		t.windows.mu.Unlock()
-		win.Show()
-
-		stop := t.stop
-		go func() {
-			defer cancel()
-			go func() {
-				select {
-				case <-stop: // the app is quitting
-					cancel()
-				case <-ctx.Done():
-				}
-			}()
-			if err := t.waitTrayHost(ctx); err != nil {
-				if ctx.Err() == nil {
-					t.log.Warn("no-tray window stays open", "err", err)
-				}
-				return
-			}
-			t.log.Info("a system tray appeared")
-			doUI(func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			closed := false
+			go t.watchForTray(ctx, cancel, onFound, func() {
 				if closed {
 					return
 				}
-				win.SetTitle("Ultravox Tray: system tray found")
-				lbl.SetText(TrayFoundText + " This window closes by itself.")
-				buttons.Objects = []fyne.CanvasObject{widget.NewButton("Close", win.Close)}
+				win.SetTitle(model.TrayFound.Title)
+				lbl.SetText(model.TrayFound.Text)
+				buttons.Objects = []fyne.CanvasObject{widget.NewButton(model.LabelClose, win.Close)}
 				buttons.Refresh()
 				win.Resize(fyne.NewSize(520, 120)) // no room for the long text that is gone
+			}, func() {
+				if !closed {
+					win.Close()
+				}
 			})
-			if onFound != nil {
-				onFound()
-			}
-			select {
-			case <-time.After(trayFoundClose):
-				doUI(func() {
-					if !closed {
-						win.Close()
-					}
-				})
-			case <-stop:
-			}
-		}()
+			return win, lbl, func() { closed = true; cancel() }
+		})
 	})
+}
+
+// watchForTray waits for a tray host until ctx ends or the app quits. When
+// one appears it runs found on the main goroutine, calls onFound (may be
+// nil), and after trayFoundClose runs done on the main goroutine.
+func (t *Tray) watchForTray(ctx context.Context, cancel func(), onFound func(), found, done func()) {
+	defer cancel()
+	stop := t.stop
+	go func() {
+		select {
+		case <-stop: // the app is quitting
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := t.waitTrayHost(ctx); err != nil {
+		if ctx.Err() == nil {
+			t.log.Warn("no-tray window stays open", "err", err)
+		}
+		return
+	}
+	t.log.Info("a system tray appeared")
+	doUI(found)
+	if onFound != nil {
+		onFound()
+	}
+	select {
+	case <-time.After(trayFoundClose):
+		doUI(done)
+	case <-stop:
+	}
 }

@@ -25,14 +25,13 @@ type Config struct {
 	App     fyne.App
 	Manager Manager
 	Prefs   Prefs
-	// Notify hears every manager event (a notify.Coalescer); may be nil.
-	Notify func(calls.Event)
 	// EndEverything ends every live call of ours, local teardown first,
 	// bounded by ctx. Quit calls it before quitting.
 	EndEverything func(ctx context.Context)
 	// TryDemo restarts the app in demo mode (menu "Try demo mode"); may be nil.
 	TryDemo func()
-	Logger  *slog.Logger
+	// Logger; nil = slog.Default().
+	Logger *slog.Logger
 	// Location for the times shown; nil = Local.
 	Location *time.Location
 }
@@ -43,7 +42,7 @@ type Tray struct {
 	desk desktop.App
 	log  *slog.Logger
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards snap through quitting
 	snap     calls.Snapshot
 	haveSnap bool
 	sig      string // menu signature last applied
@@ -51,7 +50,6 @@ type Tray struct {
 	tooltip  string
 	title    string
 	quitting bool
-	items    map[string]model.Item // by label, for tests and lookups
 
 	// lastMenu is the menu we last gave the tray; main goroutine only.
 	lastMenu *fyne.Menu
@@ -61,7 +59,7 @@ type Tray struct {
 	// setTooltip and setTitle default to fyne.io/systray's (the same tray
 	// Fyne drives); tests replace them to read what was set.
 	setTooltip, setTitle func(string)
-	// waitTrayHost is WaitTrayHost; tests may replace it.
+	// waitTrayHost is waitForTrayHost; tests may replace it.
 	waitTrayHost func(ctx context.Context) error
 
 	stop chan struct{}
@@ -84,7 +82,7 @@ func NewTray(cfg Config) (*Tray, error) {
 		cfg.Location = time.Local
 	}
 	t := &Tray{cfg: cfg, desk: desk, log: cfg.Logger, stop: make(chan struct{}),
-		setTooltip: systray.SetTooltip, setTitle: systray.SetTitle, waitTrayHost: WaitTrayHost}
+		setTooltip: systray.SetTooltip, setTitle: systray.SetTitle, waitTrayHost: waitForTrayHost}
 	t.windows = newWindows(t)
 	return t, nil
 }
@@ -112,13 +110,11 @@ func (t *Tray) Start() {
 					return
 				}
 				t.apply(s, time.Now(), false)
-			case ev, ok := <-events:
+			case _, ok := <-events:
+				// Notifications hear events on their own subscription; the
+				// tray reads its share only so that the queue does not fill.
 				if !ok {
 					events = nil
-					continue
-				}
-				if t.cfg.Notify != nil {
-					t.cfg.Notify(ev)
 				}
 			case now := <-tick.C:
 				t.mu.Lock()
@@ -159,10 +155,6 @@ func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
 	iconChanged := iconKey != t.icon
 	tipChanged := v.Tooltip != t.tooltip || v.Title != t.title
 	t.sig, t.icon, t.tooltip, t.title = sig, iconKey, v.Tooltip, v.Title
-	if menuChanged {
-		t.items = map[string]model.Item{}
-		indexItems(t.items, v.Menu)
-	}
 	t.mu.Unlock()
 
 	if menuChanged || iconChanged {
@@ -183,7 +175,7 @@ func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
 	}
 	if tipChanged {
 		t.setTooltip(v.Tooltip)
-		t.setTitle("Ultravox: " + v.Title)
+		t.setTitle(model.TrayTitle(v.Title))
 	}
 	t.windows.refresh(snap, now)
 }
@@ -205,98 +197,6 @@ func (t *Tray) reassertMenu() {
 	t.desk.SetSystemTrayMenu(t.lastMenu)
 }
 
-func indexItems(m map[string]model.Item, items []model.Item) {
-	for _, it := range items {
-		if !it.Separator {
-			m[it.Label] = it
-		}
-		indexItems(m, it.Children)
-	}
-}
-
-// fyneMenu converts the model's items into a Fyne menu.
-func (t *Tray) fyneMenu(items []model.Item) *fyne.Menu {
-	return fyne.NewMenu("Ultravox Tray", t.fyneItems(items)...)
-}
-
-func (t *Tray) fyneItems(items []model.Item) []*fyne.MenuItem {
-	var out []*fyne.MenuItem
-	for _, it := range items {
-		if it.Separator {
-			out = append(out, fyne.NewMenuItemSeparator())
-			continue
-		}
-		act := it.Action
-		mi := fyne.NewMenuItem(it.Label, func() { t.do(act) })
-		mi.Disabled = !it.Enabled
-		mi.Checked = it.Checkable && it.Checked
-		mi.IsQuit = it.IsQuit
-		if len(it.Children) > 0 {
-			mi.ChildMenu = fyne.NewMenu(it.Label, t.fyneItems(it.Children)...)
-			mi.Action = nil
-		}
-		if act.Kind == model.ActNone {
-			mi.Action = nil
-		}
-		out = append(out, mi)
-	}
-	return out
-}
-
-// actionTimeout bounds a manager call started from the menu.
-const actionTimeout = 30 * time.Second
-
-// do runs a menu action. It is called on the main goroutine; anything that
-// talks to the network runs in a goroutine.
-func (t *Tray) do(a model.Action) {
-	m := t.cfg.Manager
-	background := func(what string, f func(ctx context.Context) error) {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
-			defer cancel()
-			if err := f(ctx); err != nil {
-				t.log.Warn(what+" failed", "err", err)
-				t.windows.errorNotice(what, err)
-			}
-		}()
-	}
-	switch a.Kind {
-	case model.ActStartCall:
-		background("Start call", func(ctx context.Context) error {
-			_, err := m.Start(ctx, a.Arg)
-			return err
-		})
-	case model.ActEndOurs:
-		background("End call", m.EndOurs)
-	case model.ActEndAll:
-		background("End all calls", m.EndAll)
-	case model.ActToggleMic:
-		muted := false
-		for _, c := range m.Snapshot().Ours {
-			if c.ID == a.Arg {
-				muted = c.MicMuted
-			}
-		}
-		if err := m.SetMicMuted(a.Arg, !muted); err != nil {
-			t.windows.errorNotice("Mute microphone", err)
-		}
-	case model.ActShowCall:
-		t.windows.showCall(a.Arg)
-	case model.ActShowRecent:
-		t.windows.showRecent(a.Arg)
-	case model.ActSettings, model.ActSetKey:
-		t.windows.showSettings()
-	case model.ActTryDemo:
-		if t.cfg.TryDemo != nil {
-			t.cfg.TryDemo()
-		}
-	case model.ActRecheck:
-		m.Recheck()
-	case model.ActQuit:
-		t.Quit()
-	}
-}
-
 // Quit ends our live calls (bounded by QuitTimeout) and then quits the app.
 // It returns at once; a second Quit while the first runs does nothing.
 func (t *Tray) Quit() {
@@ -307,7 +207,7 @@ func (t *Tray) Quit() {
 	}
 	t.quitting = true
 	t.mu.Unlock()
-	t.setTooltip("Quitting: ending calls…")
+	t.setTooltip(model.QuittingTooltip)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), QuitTimeout)
 		t.cfg.EndEverything(ctx)

@@ -165,14 +165,32 @@ func RoundToBillingUnit(d time.Duration) time.Duration {
 	return units * BillingUnit
 }
 
-// Cost is the estimated cost in dollars at pricePerMinute. Once the server
-// settled the call, its billedDuration wins over the local estimate.
-func (c CallView) Cost(now time.Time, pricePerMinute float64) float64 {
-	d := RoundToBillingUnit(c.Elapsed(now))
+// Billed is the duration billed for the call at now: the server's
+// billedDuration once it settled the call, else the elapsed time rounded up
+// to whole billing units.
+func (c CallView) Billed(now time.Time) time.Duration {
 	if c.Settled {
-		d = c.BilledDuration
+		return c.BilledDuration
 	}
-	return math.Round(d.Minutes()*pricePerMinute*10000) / 10000
+	return RoundToBillingUnit(c.Elapsed(now))
+}
+
+// Cost is the estimated cost in dollars at pricePerMinute of the Billed
+// duration.
+func (c CallView) Cost(now time.Time, pricePerMinute float64) float64 {
+	return math.Round(c.Billed(now).Minutes()*pricePerMinute*10000) / 10000
+}
+
+// MayBill reports whether a live call may be costing money: it joined, or it
+// is in a state where only the server can say it stopped.
+func (c CallView) MayBill() bool {
+	return c.State == CallBilling || c.State == CallEndUnconfirmed || c.State == CallEnding || !c.Joined.IsZero()
+}
+
+// CanEnd reports whether asking to end the call makes sense: it is live and
+// no end is in flight (an unconfirmed end may be tried again).
+func (c CallView) CanEnd() bool {
+	return c.State != CallEnding && c.State != CallEnded
 }
 
 // Remaining is the time left before maxDuration ends the call; 0 if unknown.
@@ -245,13 +263,76 @@ type Snapshot struct {
 
 // LiveCount is the number of calls that may be billing, ours and elsewhere.
 func (s Snapshot) LiveCount() int {
-	n := len(s.Elsewhere)
+	return len(s.OursLive()) + len(s.Elsewhere)
+}
+
+// OursLive are our calls not confirmed ended, newest first.
+func (s Snapshot) OursLive() []CallView {
+	var out []CallView
 	for _, c := range s.Ours {
 		if c.State.Live() {
-			n++
+			out = append(out, c)
 		}
 	}
-	return n
+	return out
+}
+
+// LiveCalls are the calls that may be billing: ours first, then those
+// elsewhere.
+func (s Snapshot) LiveCalls() []CallView {
+	return append(s.OursLive(), s.Elsewhere...)
+}
+
+// Billing are the live calls that may be costing money now (CallView.MayBill).
+func (s Snapshot) Billing() []CallView {
+	var out []CallView
+	for _, c := range s.LiveCalls() {
+		if c.MayBill() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// AccountLiveCount is how many calls End all would reach: the live calls we
+// know of, or the account's own count when it reports more.
+func (s Snapshot) AccountLiveCount() int {
+	return max(s.LiveCount(), s.Account.ActiveCalls)
+}
+
+// Call is our call with the given ID, ended or not.
+func (s Snapshot) Call(id string) (CallView, bool) {
+	for _, c := range s.Ours {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return CallView{}, false
+}
+
+// Finished is the history entry of the call with the given ID.
+func (s Snapshot) Finished(id string) (HistoryEntry, bool) {
+	for _, h := range s.History {
+		if h.CallID == id {
+			return h, true
+		}
+	}
+	return HistoryEntry{}, false
+}
+
+// SettledToday sums the history of now's UTC day: the billed minutes and
+// cost of calls that ended, without the ticking share of live calls that
+// TodayMinutes and TodayCost include.
+func (s Snapshot) SettledToday(now time.Time) (minutes, cost float64) {
+	y, m, d := now.UTC().Date()
+	for _, h := range s.History {
+		hy, hm, hd := h.Started.UTC().Date()
+		if hy == y && hm == m && hd == d {
+			minutes += h.BilledDuration.Minutes()
+			cost += h.Cost
+		}
+	}
+	return minutes, cost
 }
 
 // EventKind says what a notification is about.

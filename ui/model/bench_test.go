@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"github.com/ultravox-tray/ultravox-tray/app/words"
 )
 
 // The tray re-renders once a second; these show what one tick costs next to
@@ -25,7 +26,7 @@ func benchSnap() calls.Snapshot {
 
 func BenchmarkBaselineClock(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		_ = Clock(time.Duration(i) * time.Second)
+		_ = words.Clock(time.Duration(i) * time.Second)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"github.com/ultravox-tray/ultravox-tray/app/words"
 	"github.com/ultravox-tray/ultravox-tray/assets"
 )
 
@@ -52,7 +53,7 @@ func TestTooltipWording(t *testing.T) {
 		tip  string
 		icon assets.State
 	}{
-		{"billing", billingSnap, "Billing: 02:31, $0.13 (Support agent)", assets.Billing},
+		{"billing", billingSnap, "Billing: 2:31, $0.13 (Support agent)", assets.Billing},
 		{"idle", idleSnap, "Idle: no calls billing (checked 12 s ago)", assets.Idle},
 		{"key rejected", func() calls.Snapshot {
 			s := idleSnap()
@@ -86,12 +87,12 @@ func TestTooltipWording(t *testing.T) {
 			s := billingSnap()
 			s.Elsewhere = []calls.CallView{{ID: "x", AgentName: "Sales", State: calls.CallBilling, Joined: t0.Add(-60 * time.Second)}}
 			return s
-		}, "Billing: 2 calls, 02:31, $0.18 (Support agent; Sales, elsewhere)", assets.Billing},
+		}, "Billing: 2 calls, 2:31, $0.18 (Support agent; Sales, elsewhere)", assets.Billing},
 		{"end unconfirmed", func() calls.Snapshot {
 			s := billingSnap()
 			s.Ours[0].State = calls.CallEndUnconfirmed
 			return s
-		}, "Billing: 02:31, $0.13 (Support agent) – end not confirmed", assets.Billing},
+		}, "Billing: 2:31, $0.13 (Support agent) – end not confirmed", assets.Billing},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -126,10 +127,10 @@ func TestTooltipTicksButMenuDoesNot(t *testing.T) {
 	if a.Tooltip == b.Tooltip || a.Title == b.Title {
 		t.Fatalf("tooltip/title did not tick: %q -> %q", a.Tooltip, b.Tooltip)
 	}
-	if b.Tooltip != "Billing: 02:38, $0.14 (Support agent)" {
+	if b.Tooltip != "Billing: 2:38, $0.14 (Support agent)" {
 		t.Errorf("after 7 s: %q", b.Tooltip)
 	}
-	if c.Tooltip != "Billing: 04:44, $0.24 (Support agent)" {
+	if c.Tooltip != "Billing: 4:44, $0.24 (Support agent)" {
 		t.Errorf("after 2:13: %q", c.Tooltip)
 	}
 	if Signature(a.Menu) != Signature(b.Menu) || Signature(a.Menu) != Signature(c.Menu) {
@@ -331,7 +332,7 @@ func TestRecentCalls(t *testing.T) {
 	if !r.Enabled || len(r.Children) != 5 {
 		t.Fatalf("recent %+v", r)
 	}
-	if got := r.Children[0].Label; got != "Support agent · Nov 22 13:00 · 02:31 · $0.13 · timed out" {
+	if got := r.Children[0].Label; got != "Support agent · Nov 22 13:00 · 2:31 · $0.13 · timed out" {
 		t.Errorf("entry %q", got)
 	}
 	if r.Children[4].Action != (Action{ActShowRecent, "e"}) {
@@ -347,15 +348,17 @@ func TestRecentCalls(t *testing.T) {
 }
 
 func TestFormatting(t *testing.T) {
-	for d, w := range map[time.Duration]string{0: "00:00", 151 * time.Second: "02:31", 3725 * time.Second: "1:02:05", -time.Second: "00:00"} {
-		if g := Clock(d); g != w {
+	// The tray uses the app's shared words: the menu, windows and
+	// notifications show one clock and one money format.
+	for d, w := range map[time.Duration]string{0: "0:00", 151 * time.Second: "2:31", 3725 * time.Second: "1:02:05", -time.Second: "0:00"} {
+		if g := words.Clock(d); g != w {
 			t.Errorf("Clock(%v)=%q want %q", d, g, w)
 		}
 	}
-	if Money(0.125) != "$0.13" || Money(3) != "$3.00" {
-		t.Errorf("Money: %s %s", Money(0.125), Money(3))
+	if words.Money(0.125) != "$0.13" || words.Money(3) != "$3.00" {
+		t.Errorf("Money: %s %s", words.Money(0.125), words.Money(3))
 	}
-	if EndReasonWords("agent_hangup") != "agent hung up" || EndReasonWords("weird") != "weird" {
+	if endReasonWords("agent_hangup") != "agent hung up" || endReasonWords("weird") != "weird" {
 		t.Error("end reason words")
 	}
 }
@@ -421,7 +424,7 @@ func TestUnaccountedCalls(t *testing.T) {
 	if got := infoLines(t, v); len(got) != 1 || got[0] != "Account reports 2 active calls not listed" {
 		t.Errorf("info %q", got)
 	}
-	if v.Tooltip != "Billing: 02:31, $0.13 (Support agent); account reports 2 active calls not listed" {
+	if v.Tooltip != "Billing: 2:31, $0.13 (Support agent); account reports 2 active calls not listed" {
 		t.Errorf("tooltip %q", v.Tooltip)
 	}
 	// Offline with an unaccounted call: the status says offline, the line
@@ -445,7 +448,7 @@ func TestCallNotesInMenuAndTooltip(t *testing.T) {
 		t.Errorf("info %q, want %q", got, want)
 	}
 	// The tooltip stays one line: the audio problem is in the menu.
-	if v.Tooltip != "Billing: 02:31, $0.13 (Support agent) – end not confirmed" {
+	if v.Tooltip != "Billing: 2:31, $0.13 (Support agent) – end not confirmed" {
 		t.Errorf("tooltip %q", v.Tooltip)
 	}
 	// The manager's text that already says how to go on gets no advice.

@@ -1,0 +1,164 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"github.com/ultravox-tray/ultravox-tray/app/words"
+)
+
+func hasKey(s calls.Snapshot) bool { return s.Demo || s.Health != calls.HealthNoKey }
+
+// menu is the tray menu, top to bottom: status and notes, starting, ending
+// and the current call, history and today, settings and quit.
+func menu(s calls.Snapshot, now time.Time, status string, opt Options) []Item {
+	items := []Item{{Label: status}}
+	items = append(items, infoItems(s, status)...)
+	if s.Overall == calls.OverallUnknown && hasKey(s) {
+		items = append(items, Item{Label: LabelCheckNow, Enabled: true, Action: Action{Kind: ActRecheck}})
+	}
+	items = append(items, Item{Separator: true})
+	items = append(items, keyOrStartItems(s)...)
+	items = append(items, callItems(s)...)
+	items = append(items, Item{Separator: true}, recentItem(s, opt), Item{Label: todayLabel(s, now)})
+	return append(items, Item{Separator: true},
+		Item{Label: LabelSettings, Enabled: true, Action: Action{Kind: ActSettings}},
+		Item{Label: LabelQuit, Enabled: true, IsQuit: true, Action: Action{Kind: ActQuit}},
+	)
+}
+
+// keyOrStartItems offer starting a call, or a way to get a key first.
+func keyOrStartItems(s calls.Snapshot) []Item {
+	if !hasKey(s) {
+		return []Item{
+			{Label: LabelSetKey, Enabled: true, Action: Action{Kind: ActSetKey}},
+			{Label: LabelTryDemo, Enabled: true, Action: Action{Kind: ActTryDemo}},
+		}
+	}
+	var items []Item
+	if s.Health == calls.HealthKeyRejected && !s.Demo {
+		items = append(items, Item{Label: LabelSetKey, Enabled: true, Action: Action{Kind: ActSetKey}})
+	}
+	return append(items, startItems(s)...)
+}
+
+// callItems end our calls or all on the account, and reach our newest call.
+func callItems(s calls.Snapshot) []Item {
+	ours := s.OursLive()
+	endLabel := LabelEndCall
+	if len(ours) > 1 {
+		endLabel = fmt.Sprintf("End calls (%d)", len(ours))
+	}
+	n := s.AccountLiveCount()
+	items := []Item{
+		{Label: endLabel, Enabled: len(ours) > 0, Action: Action{Kind: ActEndOurs}},
+		{Label: fmt.Sprintf("%s (%d)", LabelEndAll, n), Enabled: n > 0, Action: Action{Kind: ActEndAll}},
+	}
+	mute := Item{Label: LabelMute, Checkable: true}
+	show := Item{Label: LabelShowCall}
+	if len(ours) > 0 {
+		cur := ours[0]
+		if cur.State != calls.CallEnding && cur.State != calls.CallEndUnconfirmed {
+			mute.Enabled = true
+			mute.Checked = cur.MicMuted
+			mute.Action = Action{Kind: ActToggleMic, Arg: cur.ID}
+		}
+		show.Enabled = true
+		show.Action = Action{Kind: ActShowCall, Arg: cur.ID}
+	}
+	return append(items, mute, show)
+}
+
+func startItems(s calls.Snapshot) []Item {
+	agents := s.Agents
+	def := s.DefaultAgentID
+	var defName string
+	for _, a := range agents {
+		if a.ID == def {
+			defName = a.Name
+		}
+	}
+	if def == "" && len(agents) > 0 {
+		def, defName = agents[0].ID, agents[0].Name
+	}
+	if defName == "" {
+		defName = def
+	}
+	start := Item{Action: Action{Kind: ActStartCall, Arg: def}}
+	switch {
+	case s.Starting:
+		start.Label = LabelStartCall + " (starting…)"
+	case def == "":
+		start.Label = LabelStartCall + " (no agent: choose one in Settings)"
+	default:
+		start.Label = fmt.Sprintf("%s: %s", LabelStartCall, defName)
+		start.Enabled = true
+	}
+	if def == "" {
+		start.Action = Action{}
+	}
+	out := []Item{start}
+	if len(agents) > 1 {
+		sub := Item{Label: LabelStartWith, Enabled: !s.Starting}
+		// Default first, then the others in the manager's order.
+		for _, a := range agents {
+			if a.ID == def {
+				sub.Children = append(sub.Children, Item{Label: agentLabel(a) + " (default)", Enabled: !s.Starting, Action: Action{Kind: ActStartCall, Arg: a.ID}})
+			}
+		}
+		for _, a := range agents {
+			if a.ID != def {
+				sub.Children = append(sub.Children, Item{Label: agentLabel(a), Enabled: !s.Starting, Action: Action{Kind: ActStartCall, Arg: a.ID}})
+			}
+		}
+		out = append(out, sub)
+	}
+	return out
+}
+
+func agentLabel(a calls.AgentView) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.ID
+}
+
+func recentItem(s calls.Snapshot, opt Options) Item {
+	it := Item{Label: LabelRecent}
+	for i, h := range s.History {
+		if i == opt.RecentCount {
+			break
+		}
+		it.Children = append(it.Children, Item{
+			Label:   recentLabel(h, opt.Location),
+			Enabled: true,
+			Action:  Action{Kind: ActShowRecent, Arg: h.CallID},
+		})
+	}
+	it.Enabled = len(it.Children) > 0
+	if !it.Enabled {
+		it.Label = LabelRecent + " (none yet)"
+	}
+	return it
+}
+
+// todayLabel is "Today: N min, $X". While a call is live the manager's
+// running total ticks; the menu must not, so it then shows only the settled
+// history of today plus a note that a live call adds to it.
+func todayLabel(s calls.Snapshot, now time.Time) string {
+	mins, cost := s.TodayMinutes, s.TodayCost
+	live := s.LiveCount() > 0
+	if live {
+		mins, cost = s.SettledToday(now)
+	}
+	l := fmt.Sprintf("Today: %d min, %s", int(math.Round(mins)), words.Money(cost))
+	if live {
+		l += " + live call"
+	}
+	if s.DailyBudget > 0 {
+		l += fmt.Sprintf(" (budget %s)", words.Money(s.DailyBudget))
+	}
+	return l
+}

@@ -1,0 +1,44 @@
+package model
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/app/calls"
+)
+
+func TestRecentDetails(t *testing.T) {
+	t.Parallel()
+	s := idleSnap()
+	s.History = []calls.HistoryEntry{
+		{CallID: "call-42", AgentName: "Support agent", Started: t0, BilledDuration: 151 * time.Second, Cost: 0.13, EndReason: "timeout", BillingStatus: "BILLING_STATUS_BILLED"},
+		{CallID: "call-7"},
+	}
+	for _, c := range []struct {
+		id    string
+		title string
+		rows  []Row
+	}{
+		{"call-42", "Call with Support agent", []Row{
+			{"Agent", "Support agent", false}, {"Call ID", "call-42", true}, {"Started", "Sun Nov 22 2026 14:00:00 UTC", false},
+			{"Billed", "2:31", false}, {"Cost", "$0.13", false}, {"Ended", "timed out", false}, {"Billing status", "BILLING_STATUS_BILLED", false},
+		}},
+		{"call-7", "Call with —", []Row{
+			{"Agent", "—", false}, {"Call ID", "call-7", true}, {"Started", "unknown", false},
+			{"Billed", "0:00", false}, {"Cost", "$0.00", false}, {"Ended", "end reason unknown", false}, {"Billing status", "not known yet", false},
+		}},
+	} {
+		d, ok := Recent(s, c.id, time.UTC)
+		if !ok || d.Title != c.title || len(d.Rows) != len(c.rows) {
+			t.Fatalf("%s: %v %+v", c.id, ok, d)
+		}
+		for i, r := range c.rows {
+			if d.Rows[i] != r {
+				t.Errorf("%s row %d: %+v, want %+v", c.id, i, d.Rows[i], r)
+			}
+		}
+	}
+	if _, ok := Recent(s, "gone", time.UTC); ok {
+		t.Error("details of a call that is not in the history")
+	}
+}

@@ -1,0 +1,28 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ultravox-tray/ultravox-tray/ui/model"
+)
+
+// errorNotice tells the user an action failed, in a small window; safe from
+// any goroutine.
+func (w *windows) errorNotice(what string, err error) {
+	doUI(func() { w.showNotice(model.Failed(what, err)) })
+}
+
+// showNotice shows n in place of the notice open before. Main goroutine only.
+func (w *windows) showNotice(n model.Notice) {
+	w.notice.show("", false, func() (fyne.Window, struct{}, func()) {
+		win := w.t.cfg.App.NewWindow(n.Title)
+		lbl := widget.NewLabel(n.Text)
+		lbl.Wrapping = fyne.TextWrapWord
+		win.SetContent(container.NewBorder(nil, closeButton(win.Close), nil, nil, lbl))
+		win.Resize(fyne.NewSize(420, 140))
+		win.CenterOnScreen()
+		return win, struct{}{}, nil
+	})
+}
