@@ -13,13 +13,13 @@ import (
 	"unicode/utf8"
 )
 
-// Clock shows a duration as m:ss, or h:mm:ss from one hour on, rounded to
-// the nearest second; negative durations show as 0:00.
+// Clock shows a duration as m:ss, or h:mm:ss from one hour on, in whole
+// elapsed seconds as a stopwatch does; negative durations show as 0:00.
 func Clock(d time.Duration) string {
 	if d < 0 {
 		d = 0
 	}
-	s := int64(d.Round(time.Second) / time.Second)
+	s := int64(d / time.Second)
 	if s >= 3600 {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 	}

@@ -13,8 +13,8 @@ func TestClock(t *testing.T) {
 	}{
 		{-time.Second, "0:00"},
 		{0, "0:00"},
-		{499 * time.Millisecond, "0:00"},
-		{500 * time.Millisecond, "0:01"},
+		{1000 * time.Millisecond, "0:01"},
+		{999 * time.Millisecond, "0:00"},
 		{59 * time.Second, "0:59"},
 		{150 * time.Second, "2:30"},
 		{time.Hour - time.Second, "59:59"},
