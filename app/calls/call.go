@@ -13,7 +13,7 @@ import (
 // field is guarded by Manager.mu.
 type ourCall struct {
 	view   CallView
-	entry  JournalEntry
+	entry  journalEntry
 	client *ultravox.Client // the client it was created with (nil: use the current one)
 
 	sock     *ultravox.CallSocket

@@ -315,7 +315,7 @@ func TestEndUnjoinedCall(t *testing.T) {
 	// The app wrote its journal entry, sent the create and crashed before
 	// the answer: the call exists, nobody joined it.
 	rid := newID()
-	e.putJournal(JournalEntry{RequestID: rid, Started: time.Now().UTC(), State: "creating"})
+	e.putJournal(journalEntry{RequestID: rid, Started: time.Now().UTC(), State: "creating"})
 	call := e.createDirect(rid, 2*time.Second)
 
 	m2, err := New(e.config(e.m2Settings()))
@@ -341,9 +341,9 @@ func TestEndUnjoinedCall(t *testing.T) {
 	}
 }
 
-func (e *env) putJournal(entries ...JournalEntry) {
+func (e *env) putJournal(entries ...journalEntry) {
 	e.t.Helper()
-	j, prob := OpenJournal(e.dir, time.Now())
+	j, prob := openJournal(e.dir, time.Now())
 	if prob != nil {
 		e.t.Fatal(prob)
 	}
@@ -397,7 +397,7 @@ func TestStartRefusedDuringRecovery(t *testing.T) {
 	e := newEnv(t, envOpt{proxy: true})
 	e.close()
 	e.proxy.setDown(true, false) // recovery cannot finish
-	e.putJournal(JournalEntry{RequestID: newID(), CallID: "8d1c0c2e-58a4-4a43-9d2a-6a3f1d3b2c11", Started: time.Now().UTC(), State: "billing"})
+	e.putJournal(journalEntry{RequestID: newID(), CallID: "8d1c0c2e-58a4-4a43-9d2a-6a3f1d3b2c11", Started: time.Now().UTC(), State: "billing"})
 	m2, err := New(e.config(e.m2Settings()))
 	if err != nil {
 		t.Fatal(err)

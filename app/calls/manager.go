@@ -51,7 +51,7 @@ type Manager struct {
 	log     *slog.Logger
 	now     func() time.Time
 	hub     *hub
-	journal *Journal
+	journal *callJournal
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -69,7 +69,6 @@ type Manager struct {
 	retryAfter   time.Duration // from the last 429/503
 	notBefore    time.Time     // no check before this (real time): Retry-After
 	account      AccountView
-	haveAccount  bool
 	agents       []AgentView
 	agentsAt     time.Time
 	starting     bool
@@ -83,8 +82,7 @@ type Manager struct {
 	usageAt      time.Time
 	budgetDay    string // UTC day EventBudgetReached was sent
 	unaccounted  int
-	lastSnap     Snapshot // last published, Taken zeroed, for dedup
-	pollSeq      uint64
+	lastSnap     Snapshot        // last published, Taken zeroed, for dedup
 	audioClosing []chan struct{} // closed when that audio session's Close returned
 }
 
@@ -169,7 +167,7 @@ func (cfg Config) withDefaults() (Config, error) {
 // comes back as events for the first subscriber.
 func (m *Manager) loadState() []Event {
 	var problems []Event
-	j, prob := OpenJournal(m.cfg.StateDir, m.now())
+	j, prob := openJournal(m.cfg.StateDir, m.now())
 	m.journal = j
 	if prob != nil {
 		m.log.Error("call journal problem", "err", prob.Error())
@@ -238,7 +236,6 @@ func (m *Manager) SetClient(c *ultravox.Client) {
 	m.lastCheck = time.Time{}
 	m.failures = 0
 	m.retryAfter = 0
-	m.haveAccount = false
 	m.account = AccountView{}
 	m.agents = nil
 	m.agentsAt = time.Time{}

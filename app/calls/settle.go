@@ -14,7 +14,6 @@ const settleLimit = 15 * time.Minute
 type settleCall struct {
 	view   CallView
 	since  time.Time // when we saw it end (our clock)
-	tries  int
 	client *ultravox.Client
 }
 
@@ -46,7 +45,6 @@ func (m *Manager) settleStep(ctx context.Context, client *ultravox.Client, list 
 // settled (or the call is gone, or settleLimit passed) it goes to the
 // history and final is true.
 func (m *Manager) settleOneLocked(sc *settleCall, c *ultravox.Call, err error) (final bool) {
-	sc.tries++
 	switch {
 	case err == nil && ultravox.BillingSettled(c.BillingStatus):
 		sc.view = mergeSettled(sc.view, c)

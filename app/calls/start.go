@@ -71,7 +71,7 @@ func (m *Manager) beginStart(agentID string) (*ourCall, *ultravox.Client, Settin
 	oc := &ourCall{
 		client: m.client,
 		view:   CallView{RequestID: rid, Ours: true, AgentID: agent, AgentName: name, State: CallCreating, MaxDuration: s.MaxDuration},
-		entry:  JournalEntry{RequestID: rid, AgentID: agent, SessionID: m.cfg.SessionID, Started: now.UTC(), State: CallCreating.String(), MaxDurSec: s.MaxDuration.Seconds()},
+		entry:  journalEntry{RequestID: rid, AgentID: agent, SessionID: m.cfg.SessionID, Started: now.UTC(), State: CallCreating.String(), MaxDurSec: s.MaxDuration.Seconds()},
 	}
 	m.starting = true
 	m.ours = append(m.ours, oc)

@@ -209,7 +209,6 @@ func (m *Manager) checkOKLocked(acct *ultravox.Account) {
 	m.health, m.healthDetail = HealthOK, ""
 	m.lastCheck = m.now()
 	m.failures, m.retryAfter = 0, 0
-	m.haveAccount = true
 	m.account = AccountView{Name: acct.Name, ActiveCalls: acct.ActiveCalls, FreeTimeRemaining: acct.FreeTimeRemaining.Std()}
 	if acct.AllowedConcurrentCalls != nil {
 		m.account.AllowedConcurrentCalls = *acct.AllowedConcurrentCalls
