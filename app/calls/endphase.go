@@ -2,7 +2,11 @@ package calls
 
 // endPhase is where one call of ours is in its end. It is the only record of
 // "do we want it ended, is an attempt running, how did the last attempt
-// finish"; endTransitions lists every move it may make.
+// finish"; endTransitions lists every move it may make. The usual path:
+//
+//	none -> requested -> tearing down -> confirming -> confirmed
+//	                                               \-> never joined <-> rechecking unjoined
+//	                                               \-> unconfirmed -> tearing down (retry)
 type endPhase int
 
 const (
