@@ -315,7 +315,7 @@ func TestEndUnjoinedCall(t *testing.T) {
 	// The app wrote its journal entry, sent the create and crashed before
 	// the answer: the call exists, nobody joined it.
 	rid := newID()
-	e.putJournal(JournalEntry{RequestID: rid, Started: time.Now().UTC(), State: "creating"})
+	e.putJournal(journalEntry{RequestID: rid, Started: time.Now().UTC(), State: "creating"})
 	call := e.createDirect(rid, 2*time.Second)
 
 	m2, err := New(e.config(e.m2Settings()))
@@ -341,9 +341,9 @@ func TestEndUnjoinedCall(t *testing.T) {
 	}
 }
 
-func (e *env) putJournal(entries ...JournalEntry) {
+func (e *env) putJournal(entries ...journalEntry) {
 	e.t.Helper()
-	j, prob := OpenJournal(e.dir, time.Now())
+	j, prob := openJournal(e.dir, time.Now())
 	if prob != nil {
 		e.t.Fatal(prob)
 	}
@@ -397,7 +397,7 @@ func TestStartRefusedDuringRecovery(t *testing.T) {
 	e := newEnv(t, envOpt{proxy: true})
 	e.close()
 	e.proxy.setDown(true, false) // recovery cannot finish
-	e.putJournal(JournalEntry{RequestID: newID(), CallID: "8d1c0c2e-58a4-4a43-9d2a-6a3f1d3b2c11", Started: time.Now().UTC(), State: "billing"})
+	e.putJournal(journalEntry{RequestID: newID(), CallID: "8d1c0c2e-58a4-4a43-9d2a-6a3f1d3b2c11", Started: time.Now().UTC(), State: "billing"})
 	m2, err := New(e.config(e.m2Settings()))
 	if err != nil {
 		t.Fatal(err)
@@ -415,4 +415,47 @@ func TestStartRefusedDuringRecovery(t *testing.T) {
 	e.proxy.setDown(false, false)
 	e.waitEvent(EventRecoveredEnded, 15*time.Second)
 	e.waitSnap("idle", 5*time.Second, func(s Snapshot) bool { return s.Overall == OverallIdle })
+}
+
+// EndOurs (the menu's "End call") ends our live call and leaves a call
+// billing elsewhere on the account alone: no hang-up is sent for it and it
+// still shows as billing elsewhere.
+func TestEndOursLeavesCallsElsewhere(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	v := e.startBilling()
+	other, err := e.sim.StartCallElsewhere(e.sim.Agents()[1].AgentID, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitSnap("billing elsewhere", 5*time.Second, func(s Snapshot) bool { return len(s.Elsewhere) == 1 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.EndOurs(ctx); err != nil {
+		t.Fatalf("EndOurs: %v", err)
+	}
+	if srv, _ := e.sim.Call(v.ID); srv.Ended == nil {
+		t.Fatal("EndOurs left our call live on the server")
+	}
+	if ev := e.waitEvent(EventEnded, 5*time.Second); ev.Call.ID != v.ID {
+		t.Fatalf("ended event for %s, our call is %s", ev.Call.ID, v.ID)
+	}
+	if srv, _ := e.sim.Call(other); srv.Ended != nil {
+		t.Fatalf("EndOurs ended the call billing elsewhere (at %v)", *srv.Ended)
+	}
+	if hs := e.sim.RequestsTo("POST", "/api/calls/"+other+"/"); len(hs) != 0 {
+		t.Fatalf("EndOurs sent %d request(s) to the call billing elsewhere", len(hs))
+	}
+	s := e.waitSnap("ours gone, elsewhere still billing", 5*time.Second, func(s Snapshot) bool {
+		return len(s.Ours) == 0 && len(s.Elsewhere) == 1
+	})
+	if s.Elsewhere[0].ID != other || s.Overall != OverallBilling {
+		t.Fatalf("after EndOurs: elsewhere %v, overall %v", briefCalls(s.Elsewhere), s.Overall)
+	}
+	if err := e.m.EndOurs(ctx); err != nil {
+		t.Fatalf("EndOurs with nothing of ours live: %v", err)
+	}
+	if srv, _ := e.sim.Call(other); srv.Ended != nil {
+		t.Fatal("a second EndOurs ended the call billing elsewhere")
+	}
 }

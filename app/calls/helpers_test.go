@@ -431,9 +431,9 @@ func (e *env) startBilling() CallView {
 	return e.m.Snapshot().Ours[0]
 }
 
-func (e *env) journalEntries() []JournalEntry {
+func (e *env) journalEntries() []journalEntry {
 	e.t.Helper()
-	j, prob := OpenJournal(e.dir, time.Now())
+	j, prob := openJournal(e.dir, time.Now())
 	if prob != nil {
 		e.t.Fatalf("journal: %v", prob)
 	}

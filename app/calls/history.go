@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// HistoryFile is the local call history's file name in the state directory.
-const HistoryFile = "history.json"
+// historyFileName is the local call history's file name in the state directory.
+const historyFileName = "history.json"
 
-// HistoryLimit is how many finished calls the history keeps.
-const HistoryLimit = 100
+// historyLimit is how many finished calls the history keeps.
+const historyLimit = 100
 
 type historyDoc struct {
 	Version int            `json:"version"`
@@ -38,7 +38,7 @@ type historyEntry struct {
 // loadHistory reads the history; a missing file is empty. A corrupt file is
 // moved aside (the history is a convenience, not billing truth) and reported.
 func loadHistory(dir string, now time.Time) ([]HistoryEntry, error) {
-	path := filepath.Join(dir, HistoryFile)
+	path := filepath.Join(dir, historyFileName)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -69,19 +69,19 @@ func loadHistory(dir string, now time.Time) ([]HistoryEntry, error) {
 			BillingStatus:  h.BillingStatus,
 		})
 	}
-	if len(out) > HistoryLimit {
-		out = out[:HistoryLimit]
+	if len(out) > historyLimit {
+		out = out[:historyLimit]
 	}
 	return out, nil
 }
 
 // addHistory puts e first (replacing an older entry for the same call) and
-// trims to HistoryLimit.
+// trims to historyLimit.
 func addHistory(h []HistoryEntry, e HistoryEntry) []HistoryEntry {
 	h = slices.DeleteFunc(slices.Clone(h), func(x HistoryEntry) bool { return x.CallID == e.CallID })
 	h = append([]HistoryEntry{e}, h...)
-	if len(h) > HistoryLimit {
-		h = h[:HistoryLimit]
+	if len(h) > historyLimit {
+		h = h[:historyLimit]
 	}
 	return h
 }
@@ -103,7 +103,7 @@ func saveHistory(dir string, h []HistoryEntry) error {
 	if err != nil {
 		return fmt.Errorf("encode call history: %w", err)
 	}
-	path := filepath.Join(dir, HistoryFile)
+	path := filepath.Join(dir, historyFileName)
 	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("cannot save the call history %s: %w", path, err)
 	}

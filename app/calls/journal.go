@@ -16,16 +16,16 @@ import (
 	"time"
 )
 
-// JournalFile is the journal's file name inside the state directory.
-const JournalFile = "journal.json"
+// journalFileName is the journal's file name inside the state directory.
+const journalFileName = "journal.json"
 
 const journalVersion = 1
 
-// JournalEntry is one call this app created (or is about to create) whose
+// journalEntry is one call this app created (or is about to create) whose
 // end the server has not confirmed yet. It is written before the create
 // request is sent, so an entry may have no CallID: the create never answered,
 // and the call is found by RequestID in its metadata.
-type JournalEntry struct {
+type journalEntry struct {
 	RequestID string    `json:"requestId"`
 	CallID    string    `json:"callId,omitempty"`
 	AgentID   string    `json:"agentId,omitempty"`
@@ -37,7 +37,7 @@ type JournalEntry struct {
 	Salvaged  bool      `json:"salvaged,omitempty"` // recovered from a corrupt journal
 }
 
-func (e JournalEntry) key() string {
+func (e journalEntry) key() string {
 	if e.RequestID != "" {
 		return e.RequestID
 	}
@@ -46,26 +46,26 @@ func (e JournalEntry) key() string {
 
 type journalDoc struct {
 	Version int            `json:"version"`
-	Entries []JournalEntry `json:"entries"`
+	Entries []journalEntry `json:"entries"`
 }
 
-// Journal is the on-disk list of our calls not yet confirmed ended. Every
+// callJournal is the on-disk list of our calls not yet confirmed ended. Every
 // change is written atomically (temp file, fsync, rename, fsync directory)
 // before the method returns; a failed write leaves memory and disk as they
 // were and returns a clear error.
-type Journal struct {
+type callJournal struct {
 	mu      sync.Mutex
 	path    string
-	entries []JournalEntry
+	entries []journalEntry
 	// broken is set when the existing file could not be read (not: was
 	// corrupt, which is moved aside). Writing would destroy it, so every
 	// write is refused with this error.
 	broken error
 }
 
-// JournalProblem describes what went wrong loading the journal. The journal
+// journalProblem describes what went wrong loading the journal. The journal
 // still opens; the problem is reported to the user as an event.
-type JournalProblem struct {
+type journalProblem struct {
 	Path       string // the journal file
 	MovedTo    string // where a corrupt file was moved, if it was
 	Salvaged   int    // entries recovered from the corrupt bytes
@@ -73,7 +73,7 @@ type JournalProblem struct {
 	Unreadable bool // the file exists but cannot be read: writes are refused
 }
 
-func (p *JournalProblem) Error() string {
+func (p *journalProblem) Error() string {
 	switch {
 	case p.Unreadable:
 		return fmt.Sprintf("the call journal %s cannot be read (%v); new calls are refused until it can be, so that calls it lists are never forgotten", p.Path, p.Err)
@@ -84,16 +84,16 @@ func (p *JournalProblem) Error() string {
 	}
 }
 
-func (p *JournalProblem) Unwrap() error { return p.Err }
+func (p *journalProblem) Unwrap() error { return p.Err }
 
-// OpenJournal loads the journal in dir (creating nothing yet). A missing file
+// openJournal loads the journal in dir (creating nothing yet). A missing file
 // is an empty journal. A corrupt file is moved aside to
 // journal.json.corrupt-<UTC time>, whatever call references can be found in
 // it are kept as entries, and the problem is returned alongside a usable
 // journal. A file that cannot be read at all is left in place and the journal
-// refuses writes (see JournalProblem.Unreadable).
-func OpenJournal(dir string, now time.Time) (*Journal, *JournalProblem) {
-	j := &Journal{path: filepath.Join(dir, JournalFile)}
+// refuses writes (see journalProblem.Unreadable).
+func openJournal(dir string, now time.Time) (*callJournal, *journalProblem) {
+	j := &callJournal{path: filepath.Join(dir, journalFileName)}
 	data, err := os.ReadFile(j.path)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		// Nothing there (or the directory cannot exist): an empty journal.
@@ -102,14 +102,14 @@ func OpenJournal(dir string, now time.Time) (*Journal, *JournalProblem) {
 	}
 	if err != nil {
 		j.broken = fmt.Errorf("the call journal %s cannot be read: %w", j.path, err)
-		return j, &JournalProblem{Path: j.path, Err: err, Unreadable: true}
+		return j, &journalProblem{Path: j.path, Err: err, Unreadable: true}
 	}
 	entries, perr := parseJournal(data)
 	if perr == nil {
 		j.entries = entries
 		return j, nil
 	}
-	prob := &JournalProblem{Path: j.path, Err: perr}
+	prob := &journalProblem{Path: j.path, Err: perr}
 	moved := fmt.Sprintf("%s.corrupt-%s", j.path, now.UTC().Format("20060102T150405.000000000Z"))
 	if err := os.Rename(j.path, moved); err != nil {
 		// Cannot move it aside: do not overwrite it either.
@@ -130,7 +130,7 @@ func OpenJournal(dir string, now time.Time) (*Journal, *JournalProblem) {
 	return j, prob
 }
 
-func parseJournal(data []byte) ([]JournalEntry, error) {
+func parseJournal(data []byte) ([]journalEntry, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("the file is empty")
 	}
@@ -168,10 +168,10 @@ var (
 // call it listed is forgotten: every call id (UUID) is looked up by id, every
 // request id by metadata. A request id that is itself a UUID is looked up both
 // ways, which is harmless.
-func salvageJournal(data []byte, now time.Time) []JournalEntry {
-	var out []JournalEntry
+func salvageJournal(data []byte, now time.Time) []journalEntry {
+	var out []journalEntry
 	seen := map[string]bool{}
-	add := func(e JournalEntry) {
+	add := func(e journalEntry) {
 		if seen[e.key()] {
 			return
 		}
@@ -179,19 +179,16 @@ func salvageJournal(data []byte, now time.Time) []JournalEntry {
 		out = append(out, e)
 	}
 	for _, m := range salvageRequestRe.FindAllSubmatch(data, -1) {
-		add(JournalEntry{RequestID: string(m[1]), Started: now, Salvaged: true})
+		add(journalEntry{RequestID: string(m[1]), Started: now, Salvaged: true})
 	}
 	for _, m := range salvageCallRe.FindAll(data, -1) {
-		add(JournalEntry{CallID: string(m), Started: now, Salvaged: true})
+		add(journalEntry{CallID: string(m), Started: now, Salvaged: true})
 	}
 	return out
 }
 
-// Path is the journal file.
-func (j *Journal) Path() string { return j.path }
-
 // Entries returns a copy of the entries, oldest first.
-func (j *Journal) Entries() []JournalEntry {
+func (j *callJournal) Entries() []journalEntry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return slices.Clone(j.entries)
@@ -199,14 +196,14 @@ func (j *Journal) Entries() []JournalEntry {
 
 // Put adds e or replaces the entry with the same request id (or, for
 // entries without one, the same call id) and writes the journal.
-func (j *Journal) Put(e JournalEntry) error {
+func (j *callJournal) Put(e journalEntry) error {
 	if e.RequestID == "" && e.CallID == "" {
 		return errors.New("journal entry needs a request id or a call id")
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	next := slices.Clone(j.entries)
-	if i := slices.IndexFunc(next, func(x JournalEntry) bool { return x.key() == e.key() }); i >= 0 {
+	if i := slices.IndexFunc(next, func(x journalEntry) bool { return x.key() == e.key() }); i >= 0 {
 		next[i] = e
 	} else {
 		next = append(next, e)
@@ -221,10 +218,10 @@ func (j *Journal) Put(e JournalEntry) error {
 // Remove drops the entry with e's request id (or, for entries without one,
 // e's call id) and writes the journal. Removing a missing entry is not an
 // error.
-func (j *Journal) Remove(e JournalEntry) error {
+func (j *callJournal) Remove(e journalEntry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	i := slices.IndexFunc(j.entries, func(x JournalEntry) bool { return x.key() == e.key() })
+	i := slices.IndexFunc(j.entries, func(x journalEntry) bool { return x.key() == e.key() })
 	if i < 0 {
 		return nil
 	}
@@ -236,12 +233,12 @@ func (j *Journal) Remove(e JournalEntry) error {
 	return nil
 }
 
-func (j *Journal) writeLocked(entries []JournalEntry) error {
+func (j *callJournal) writeLocked(entries []journalEntry) error {
 	if j.broken != nil {
 		return j.broken
 	}
 	if entries == nil {
-		entries = []JournalEntry{}
+		entries = []journalEntry{}
 	}
 	data, err := json.MarshalIndent(journalDoc{Version: journalVersion, Entries: entries}, "", "  ")
 	if err != nil {

@@ -13,16 +13,16 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 func TestJournalRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	j, prob := OpenJournal(dir, t0)
+	j, prob := openJournal(dir, t0)
 	if prob != nil {
 		t.Fatalf("empty dir: %v", prob)
 	}
 	if got := j.Entries(); len(got) != 0 {
 		t.Fatalf("new journal has %d entries", len(got))
 	}
-	a := JournalEntry{RequestID: "req-a", AgentID: "agent-1", SessionID: "s1", Started: t0, State: "creating"}
-	b := JournalEntry{RequestID: "req-b", Started: t0.Add(time.Minute), State: "creating"}
-	for _, e := range []JournalEntry{a, b} {
+	a := journalEntry{RequestID: "req-a", AgentID: "agent-1", SessionID: "s1", Started: t0, State: "creating"}
+	b := journalEntry{RequestID: "req-b", Started: t0.Add(time.Minute), State: "creating"}
+	for _, e := range []journalEntry{a, b} {
 		if err := j.Put(e); err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +34,7 @@ func TestJournalRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	j2, prob := OpenJournal(dir, t0)
+	j2, prob := openJournal(dir, t0)
 	if prob != nil {
 		t.Fatal(prob)
 	}
@@ -49,22 +49,22 @@ func TestJournalRoundTrip(t *testing.T) {
 	if err := j2.Remove(a); err != nil {
 		t.Fatal(err)
 	}
-	if err := j2.Remove(JournalEntry{RequestID: "never-there"}); err != nil {
+	if err := j2.Remove(journalEntry{RequestID: "never-there"}); err != nil {
 		t.Fatalf("removing a missing entry: %v", err)
 	}
-	j3, _ := OpenJournal(dir, t0)
+	j3, _ := openJournal(dir, t0)
 	if got := j3.Entries(); len(got) != 1 || got[0].RequestID != "req-b" {
 		t.Fatalf("after remove: %+v", got)
 	}
 	// No temp files left behind.
 	files, _ := os.ReadDir(dir)
 	for _, f := range files {
-		if f.Name() != JournalFile {
+		if f.Name() != journalFileName {
 			t.Errorf("stray file %s in the state dir", f.Name())
 		}
 	}
 	// Private file: it lists call ids.
-	if st, err := os.Stat(j.Path()); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(j.path); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("journal mode %v, %v; want 0600", st.Mode().Perm(), err)
 	}
 }
@@ -80,11 +80,11 @@ func TestJournalCorruptIsMovedAsideAndSalvaged(t *testing.T) {
 	for name, content := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			path := filepath.Join(dir, JournalFile)
+			path := filepath.Join(dir, journalFileName)
 			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			j, prob := OpenJournal(dir, t0)
+			j, prob := openJournal(dir, t0)
 			if prob == nil {
 				t.Fatal("corrupt journal loaded without a problem report")
 			}
@@ -111,7 +111,7 @@ func TestJournalCorruptIsMovedAsideAndSalvaged(t *testing.T) {
 					t.Fatalf("a cut-off request id must not be salvaged: %+v", j.Entries())
 				}
 				// The salvage was written: a restart sees the same entries.
-				j2, prob2 := OpenJournal(dir, t0)
+				j2, prob2 := openJournal(dir, t0)
 				if prob2 != nil || len(j2.Entries()) != len(j.Entries()) {
 					t.Fatalf("salvage not persisted: %v %+v", prob2, j2.Entries())
 				}
@@ -119,7 +119,7 @@ func TestJournalCorruptIsMovedAsideAndSalvaged(t *testing.T) {
 				t.Fatalf("entries from nowhere: %+v", j.Entries())
 			}
 			// The journal is usable afterwards.
-			if err := j.Put(JournalEntry{RequestID: "new", Started: t0}); err != nil {
+			if err := j.Put(journalEntry{RequestID: "new", Started: t0}); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -134,11 +134,11 @@ func TestJournalUnwritable(t *testing.T) {
 	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	j, prob := OpenJournal(filepath.Join(blocker, "state"), t0)
+	j, prob := openJournal(filepath.Join(blocker, "state"), t0)
 	if prob != nil {
 		t.Fatalf("open: %v", prob)
 	}
-	err := j.Put(JournalEntry{RequestID: "r1", Started: t0})
+	err := j.Put(journalEntry{RequestID: "r1", Started: t0})
 	if err == nil {
 		t.Fatal("write below a regular file succeeded")
 	}
@@ -154,29 +154,29 @@ func TestJournalUnreadableRefusesWrites(t *testing.T) {
 	dir := t.TempDir()
 	// The journal path is a directory: reading fails with something other
 	// than "not found" for any user.
-	if err := os.Mkdir(filepath.Join(dir, JournalFile), 0o700); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, journalFileName), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	j, prob := OpenJournal(dir, t0)
+	j, prob := openJournal(dir, t0)
 	if prob == nil || !prob.Unreadable {
 		t.Fatalf("problem = %+v, want unreadable", prob)
 	}
-	err := j.Put(JournalEntry{RequestID: "r1", Started: t0})
+	err := j.Put(journalEntry{RequestID: "r1", Started: t0})
 	if err == nil || !strings.Contains(err.Error(), "cannot be read") {
 		t.Fatalf("write to an unreadable journal: %v", err)
 	}
-	if st, err := os.Stat(filepath.Join(dir, JournalFile)); err != nil || !st.IsDir() {
+	if st, err := os.Stat(filepath.Join(dir, journalFileName)); err != nil || !st.IsDir() {
 		t.Fatal("the unreadable journal was replaced")
 	}
 }
 
 func TestJournalFileFormat(t *testing.T) {
 	dir := t.TempDir()
-	j, _ := OpenJournal(dir, t0)
-	if err := j.Put(JournalEntry{RequestID: "r1", CallID: "c1", Started: t0, State: "billing", MaxDurSec: 240}); err != nil {
+	j, _ := openJournal(dir, t0)
+	if err := j.Put(journalEntry{RequestID: "r1", CallID: "c1", Started: t0, State: "billing", MaxDurSec: 240}); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(j.Path())
+	data, err := os.ReadFile(j.path)
 	if err != nil {
 		t.Fatal(err)
 	}

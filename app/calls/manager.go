@@ -13,9 +13,9 @@ import (
 	"github.com/ultravox-tray/ultravox-tray/app/ultravox"
 )
 
-// AppName is written into the metadata of every call this app creates
+// appName is written into the metadata of every call this app creates
 // (ultravox.MetaApp, as "ultravox-tray/<version>").
-const AppName = "ultravox-tray"
+const appName = "ultravox-tray"
 
 // Config wires a Manager. Zero fields take the defaults given.
 type Config struct {
@@ -51,7 +51,7 @@ type Manager struct {
 	log     *slog.Logger
 	now     func() time.Time
 	hub     *hub
-	journal *Journal
+	journal *callJournal
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -69,7 +69,6 @@ type Manager struct {
 	retryAfter   time.Duration // from the last 429/503
 	notBefore    time.Time     // no check before this (real time): Retry-After
 	account      AccountView
-	haveAccount  bool
 	agents       []AgentView
 	agentsAt     time.Time
 	starting     bool
@@ -83,31 +82,62 @@ type Manager struct {
 	usageAt      time.Time
 	budgetDay    string // UTC day EventBudgetReached was sent
 	unaccounted  int
-	lastSnap     Snapshot // last published, Taken zeroed, for dedup
-	pollSeq      uint64
+	lastSnap     Snapshot        // last published, Taken zeroed, for dedup
 	audioClosing []chan struct{} // closed when that audio session's Close returned
-}
-
-// settleCall is an ended call whose billing is not settled yet.
-type settleCall struct {
-	view   CallView
-	since  time.Time // when we saw it end (our clock)
-	tries  int
-	client *ultravox.Client
 }
 
 // New loads the journal (a corrupt one is moved aside and reported as an
 // event, never a crash), starts watching the account and resolves the
 // journal's entries (calls from an earlier session are ended).
 func New(cfg Config) (*Manager, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{
+		cfg:          cfg,
+		log:          cfg.Logger.With("component", "calls"),
+		now:          cfg.Now,
+		ctx:          ctx,
+		cancel:       cancel,
+		wake:         make(chan struct{}, 1),
+		client:       cfg.Client,
+		settings:     cfg.Settings,
+		elsewhere:    map[string]CallView{},
+		notifiedElse: map[string]bool{},
+		settling:     map[string]*settleCall{},
+	}
+	m.hub = newHub(m.log)
+	m.health = HealthUnchecked
+	if m.client == nil {
+		m.health = HealthNoKey
+		m.healthDetail = "no API key is set"
+	}
+	problems := m.loadState()
+	m.recoverJournal()
+	m.mu.Lock()
+	for _, ev := range problems {
+		m.emitLocked(ev)
+	}
+	m.publishLocked()
+	m.mu.Unlock()
+
+	m.wg.Add(1)
+	go m.watchLoop()
+	return m, nil
+}
+
+// withDefaults checks cfg and fills in the defaults Config documents.
+func (cfg Config) withDefaults() (Config, error) {
 	if cfg.StateDir == "" {
-		return nil, errors.New("calls: Config.StateDir is required: the journal of live calls must survive a crash")
+		return cfg, errors.New("calls: Config.StateDir is required: the journal of live calls must survive a crash")
 	}
 	if reflect.DeepEqual(cfg.Settings, Settings{}) {
 		cfg.Settings = DefaultSettings()
 	}
 	if err := cfg.Settings.Validate(); err != nil {
-		return nil, fmt.Errorf("calls: invalid settings: %w", err)
+		return cfg, fmt.Errorf("calls: invalid settings: %w", err)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -130,60 +160,39 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{
-		cfg:          cfg,
-		log:          cfg.Logger.With("component", "calls"),
-		now:          cfg.Now,
-		ctx:          ctx,
-		cancel:       cancel,
-		wake:         make(chan struct{}, 1),
-		client:       cfg.Client,
-		settings:     cfg.Settings,
-		elsewhere:    map[string]CallView{},
-		notifiedElse: map[string]bool{},
-		settling:     map[string]*settleCall{},
-	}
-	m.hub = newHub(m.log)
-	m.health = HealthUnchecked
-	if m.client == nil {
-		m.health = HealthNoKey
-		m.healthDetail = "no API key is set"
-	}
+	return cfg, nil
+}
 
-	var startupEvents []Event
-	j, prob := OpenJournal(cfg.StateDir, m.now())
+// loadState opens the journal and the history; what was wrong with them
+// comes back as events for the first subscriber.
+func (m *Manager) loadState() []Event {
+	var problems []Event
+	j, prob := openJournal(m.cfg.StateDir, m.now())
 	m.journal = j
 	if prob != nil {
 		m.log.Error("call journal problem", "err", prob.Error())
-		startupEvents = append(startupEvents, Event{Kind: EventJournalProblem, Time: m.now(), Message: prob.Error()})
+		problems = append(problems, Event{Kind: EventJournalProblem, Time: m.now(), Message: prob.Error()})
 	}
-	hist, herr := loadHistory(cfg.StateDir, m.now())
+	hist, herr := loadHistory(m.cfg.StateDir, m.now())
 	m.history = hist
 	if herr != nil {
 		m.log.Warn("call history problem", "err", herr)
-		startupEvents = append(startupEvents, Event{Kind: EventJournalProblem, Time: m.now(), Message: herr.Error()})
+		problems = append(problems, Event{Kind: EventJournalProblem, Time: m.now(), Message: herr.Error()})
 	}
-	for _, e := range j.Entries() {
+	return problems
+}
+
+// recoverJournal takes over the calls of an earlier run: their sockets are
+// gone, so each is ended (REST hang_up) from the first poll on.
+func (m *Manager) recoverJournal() {
+	for _, e := range m.journal.Entries() {
 		oc := &ourCall{entry: e, recovered: true, view: CallView{
 			ID: e.CallID, RequestID: e.RequestID, Ours: true, Recovered: true, AgentID: e.AgentID,
 			State: CallEnding, Joined: e.Joined, MaxDuration: time.Duration(e.MaxDurSec * float64(time.Second)),
 		}}
-		// A call from an earlier run: its socket is gone, so it is ended
-		// (REST hang_up) and confirmed by the first poll.
-		oc.endRequested = true
+		oc.requestEnd(causeUs)
 		m.ours = append(m.ours, oc)
 	}
-	m.mu.Lock()
-	for _, ev := range startupEvents {
-		m.emitLocked(ev)
-	}
-	m.publishLocked()
-	m.mu.Unlock()
-
-	m.wg.Add(1)
-	go m.watchLoop()
-	return m, nil
 }
 
 // Subscribe returns the current snapshot at once and every change after it
@@ -204,23 +213,8 @@ func (m *Manager) Snapshot() Snapshot {
 	return m.snapshotLocked()
 }
 
-// Settings returns the settings in use.
-func (m *Manager) Settings() Settings {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.settings
-}
-
-// UpdateSettings applies s to calls started from now on (and to cost
-// estimates at once). Invalid settings are refused and logged; use
-// ApplySettings to get the error.
-func (m *Manager) UpdateSettings(s Settings) {
-	if err := m.ApplySettings(s); err != nil {
-		m.log.Error("settings refused", "err", err)
-	}
-}
-
-// ApplySettings is UpdateSettings with the validation error returned.
+// ApplySettings applies s to calls started from now on (and to cost
+// estimates at once); invalid settings are refused with the reason.
 func (m *Manager) ApplySettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("settings not applied: %w", err)
@@ -242,7 +236,6 @@ func (m *Manager) SetClient(c *ultravox.Client) {
 	m.lastCheck = time.Time{}
 	m.failures = 0
 	m.retryAfter = 0
-	m.haveAccount = false
 	m.account = AccountView{}
 	m.agents = nil
 	m.agentsAt = time.Time{}
@@ -296,10 +289,7 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
-	var socks []*ourCall
-	for _, oc := range m.ours {
-		socks = append(socks, oc)
-	}
+	socks := slices.Clone(m.ours)
 	m.mu.Unlock()
 	m.cancel()
 	for _, oc := range socks {
@@ -310,8 +300,6 @@ func (m *Manager) Close() error {
 	m.hub.close()
 	return nil
 }
-
-// ---- snapshot and events ----
 
 func (m *Manager) pollIntervalLocked() time.Duration {
 	if m.anythingLiveLocked() {
@@ -362,53 +350,6 @@ func (m *Manager) snapshotLocked() Snapshot {
 	return s
 }
 
-// todayMinutesLocked is today's (UTC) billed minutes from the usage
-// endpoint plus what is live or ended but not yet in the usage.
-func (m *Manager) todayMinutesLocked(now time.Time) float64 {
-	day := now.UTC().Format(time.DateOnly)
-	total := 0.0
-	if m.usageDay == day {
-		total = m.usageMin
-	}
-	add := func(v CallView) {
-		if v.Joined.IsZero() {
-			return
-		}
-		end := now
-		if !v.Ended.IsZero() {
-			end = v.Ended
-		}
-		if end.UTC().Format(time.DateOnly) != day {
-			return
-		}
-		start := v.Joined
-		if start.UTC().Format(time.DateOnly) != day {
-			start = time.Date(now.UTC().Year(), now.UTC().Month(), now.UTC().Day(), 0, 0, 0, 0, time.UTC)
-		}
-		if end.After(start) {
-			total += RoundToBillingUnit(end.Sub(start)).Minutes()
-		}
-	}
-	for _, oc := range m.ours {
-		add(oc.view)
-	}
-	for _, v := range m.elsewhere {
-		add(v)
-	}
-	// Ended calls are in the usage only once billed; before that, count
-	// them here (the usage fetched after they settle replaces this).
-	for _, sc := range m.settling {
-		if !m.usageAt.After(sc.since) || !ultravox.BillingSettled(sc.view.BillingStatus) {
-			add(sc.view)
-		}
-	}
-	return total
-}
-
-func roundCents(x float64) float64 {
-	return float64(int64(x*10000+0.5)) / 10000
-}
-
 // publishLocked sends the current snapshot to subscribers when anything
 // but its timestamp changed.
 func (m *Manager) publishLocked() {
@@ -428,33 +369,4 @@ func (m *Manager) emitLocked(ev Event) {
 	}
 	m.log.Info("event", "kind", ev.Kind.String(), "call", shortID(ev.Call.ID), "message", ev.Message)
 	m.hub.publishEvent(ev)
-}
-
-func (m *Manager) findByIDLocked(callID string) *ourCall {
-	for _, oc := range m.ours {
-		if oc.view.ID == callID && callID != "" {
-			return oc
-		}
-	}
-	return nil
-}
-
-func (m *Manager) findByRequestLocked(rid string) *ourCall {
-	for _, oc := range m.ours {
-		if oc.view.RequestID == rid && rid != "" {
-			return oc
-		}
-	}
-	return nil
-}
-
-func (m *Manager) removeOurLocked(oc *ourCall) {
-	m.ours = slices.DeleteFunc(m.ours, func(x *ourCall) bool { return x == oc })
-}
-
-func shortID(id string) string {
-	if len(id) <= 8 {
-		return id
-	}
-	return id[:8]
 }

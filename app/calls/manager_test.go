@@ -254,7 +254,7 @@ func TestJournalWrittenBeforeCreate(t *testing.T) {
 					Metadata map[string]string `json:"metadata"`
 				}
 				_ = json.Unmarshal(body, &req)
-				j, _ := OpenJournal(dir, time.Now())
+				j, _ := openJournal(dir, time.Now())
 				for _, en := range j.Entries() {
 					if en.RequestID == req.Metadata[ultravox.MetaRequestID] && en.CallID == "" {
 						mu.Lock()

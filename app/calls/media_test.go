@@ -384,3 +384,41 @@ func TestAudioDeviceLostMidCall(t *testing.T) {
 	}
 	checkEndedOnServer(t, e, v.ID)
 }
+
+// The text-mode pacer sends one second of silence per second of wall time,
+// counting the frame sent at once, catches up after a late tick, and starts
+// over (one frame) when far behind instead of sending a burst.
+func TestSilencePacer(t *testing.T) {
+	p := newSilencePacer(16000)
+	if p.frameSamples != 320 {
+		t.Fatalf("20 ms at 16 kHz = %d samples, want 320", p.frameSamples)
+	}
+	start := p.start
+	p.sent = p.frameSamples // the first frame, sent at once
+	steps := []struct {
+		at   time.Duration
+		want int
+	}{
+		{20 * time.Millisecond, 0},  // the first frame covers 0-20 ms
+		{40 * time.Millisecond, 1},  // on time
+		{100 * time.Millisecond, 3}, // late tick: catch up to 100 ms
+		{100 * time.Millisecond, 0},
+		{290 * time.Millisecond, 9}, // 9 frames behind: within the burst limit
+	}
+	for _, s := range steps {
+		if got := p.framesDue(start.Add(s.at)); got != s.want {
+			t.Fatalf("at %v: %d frames due, want %d", s.at, got, s.want)
+		}
+	}
+	// Asleep for a minute: one frame, and the schedule restarts from then.
+	woke := start.Add(time.Minute)
+	if got := p.framesDue(woke); got != 1 {
+		t.Fatalf("after a minute asleep: %d frames due, want 1", got)
+	}
+	if got := p.framesDue(woke.Add(40 * time.Millisecond)); got != 1 {
+		t.Fatalf("40 ms after the restart: %d frames due, want 1", got)
+	}
+	if p := newSilencePacer(10); p.frameSamples != 1 {
+		t.Fatalf("a rate too low for one sample a frame gives %d samples", p.frameSamples)
+	}
+}

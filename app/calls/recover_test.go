@@ -65,14 +65,14 @@ func TestCrashRecoveryCreateAnswerLost(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	e.close()
 	rid := newID()
-	e.putJournal(JournalEntry{RequestID: rid, Started: time.Now().UTC(), State: "creating", SessionID: "earlier"})
+	e.putJournal(journalEntry{RequestID: rid, Started: time.Now().UTC(), State: "creating", SessionID: "earlier"})
 	call := e.createDirect(rid, 30*time.Second)
 	if err := e.sim.JoinElsewhere(call.CallID); err != nil {
 		t.Fatal(err)
 	}
 	// A journal entry for a create that never reached the server at all.
 	never := newID()
-	e.putJournal(JournalEntry{RequestID: never, Started: time.Now().UTC(), State: "creating", SessionID: "earlier"})
+	e.putJournal(journalEntry{RequestID: never, Started: time.Now().UTC(), State: "creating", SessionID: "earlier"})
 
 	m2, err := New(e.config(e.m2Settings()))
 	if err != nil {
@@ -112,7 +112,7 @@ func TestCrashRecoveryCreateAnswerLost(t *testing.T) {
 func TestCorruptJournalAtStartup(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	e.close()
-	path := filepath.Join(e.dir, JournalFile)
+	path := filepath.Join(e.dir, journalFileName)
 	if err := os.WriteFile(path, []byte(`{"version":1,"entries":[{"requestId":"abc","callId":"00000000-0000-4000-8000-000000000000"`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestUnwritableJournalRefusesStart(t *testing.T) {
 // start is refused until it can be read.
 func TestUnreadableJournalRefusesStart(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, JournalFile), 0o700); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, journalFileName), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, envOpt{dir: dir})

@@ -37,7 +37,8 @@ type Settings struct {
 	EndingSoonLead time.Duration
 }
 
-// DefaultSettings are the defaults listed in the issue note.
+// DefaultSettings are the limits a new user gets: a 4-minute call, a short
+// join timeout, and the published price of $0.05 a minute.
 func DefaultSettings() Settings {
 	return Settings{
 		MaxDuration:      240 * time.Second,

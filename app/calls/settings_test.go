@@ -48,7 +48,7 @@ func TestApplySettingsRefusesBadValues(t *testing.T) {
 	if err := m.ApplySettings(s); err == nil || !strings.Contains(err.Error(), "not applied") {
 		t.Fatalf("bad settings applied: %v", err)
 	}
-	if m.Settings().InputRate != 16000 {
+	if settingsInUse(m).InputRate != 16000 {
 		t.Fatal("bad settings changed the settings in use")
 	}
 	s.InputRate, s.DailyBudget = 24000, 2
@@ -61,4 +61,10 @@ func TestApplySettingsRefusesBadValues(t *testing.T) {
 	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "StateDir") {
 		t.Fatalf("New without a state dir: %v", err)
 	}
+}
+
+func settingsInUse(m *Manager) Settings {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.settings
 }

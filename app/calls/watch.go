@@ -19,8 +19,6 @@ const (
 	wideLookback = 25 * time.Hour
 	// maxListed bounds how many calls one listing reads.
 	maxListed = 2000
-	// settleLimit is how long an ended call is watched for billing to settle.
-	settleLimit = 15 * time.Minute
 	// agentsRefresh is how often the agent list is reloaded.
 	agentsRefresh = 10 * time.Minute
 	// maxBackoff caps the wait between failed checks (Retry-After included).
@@ -70,75 +68,23 @@ func (m *Manager) pollOnce() time.Duration {
 	ctx, cancel := context.WithTimeout(m.ctx, pollTimeout)
 	defer cancel()
 
-	m.mu.Lock()
-	client := m.client
-	lookback := max(m.settings.MaxDuration+m.settings.JoinTimeout, apiDefaultMaxDuration+30*time.Second) + lookbackSkew
-	m.startPendingFlowsLocked()
-	if client == nil {
-		m.health, m.healthDetail = HealthNoKey, "no API key is set"
-		m.checkDeadlinesLocked()
-		m.publishLocked()
-		next := m.nextWaitLocked(m.cfg.PollIdle)
-		m.mu.Unlock()
-		return next
+	client, lookback, wait, ok := m.pollStart()
+	if !ok {
+		return wait
 	}
-	m.mu.Unlock()
-
-	now := m.now()
-	list, err := m.listCalls(ctx, client, now.Add(-lookback))
+	list, live, acct, err := m.readAccount(ctx, client, lookback)
 	if err != nil {
 		return m.checkFailed(client, err)
 	}
-	acct, err := client.GetAccount(ctx)
-	if err != nil {
-		return m.checkFailed(client, err)
-	}
-	live := countLive(list)
-	if acct.ActiveCalls > live {
-		// Something live is older than the window (or not listed): look
-		// wider before calling it unaccounted.
-		if wide, werr := m.listCalls(ctx, client, now.Add(-wideLookback)); werr == nil {
-			list, live = wide, countLive(wide)
-		}
-	}
-
-	m.mu.Lock()
-	if m.client != client || m.closed {
-		m.mu.Unlock()
+	work, ok := m.applyPoll(client, list, live, acct)
+	if !ok {
 		return m.cfg.PollLive
 	}
-	m.checkOKLocked(acct)
-	m.mergeCallsLocked(list)
-	m.unaccounted = max(0, acct.ActiveCalls-live)
-	if m.unaccounted > 0 {
-		m.healthDetail = fmt.Sprintf("the account reports %d active call(s) that the call list does not show", m.unaccounted)
-	}
-	// Our calls not in the listing that still need watching: GET them.
-	var check []*ourCall
-	for _, oc := range m.ours {
-		if oc.endRequested && !oc.flowRunning && oc.view.State != CallCreating {
-			check = append(check, oc)
-		}
-	}
-	for _, oc := range check {
-		m.startFlowLocked(oc)
-	}
-	var settle []*settleCall
-	for _, sc := range m.settling {
-		settle = append(settle, sc)
-	}
-	day := m.now().UTC().Format(time.DateOnly)
-	needUsage := m.usageDay != day || time.Since(m.usageAt) >= m.cfg.PollIdle
-	needAgents := m.agentsAt.IsZero() || time.Since(m.agentsAt) >= agentsRefresh
-	m.checkDeadlinesLocked()
-	m.publishLocked()
-	m.mu.Unlock()
-
-	settled := m.settleStep(ctx, client, settle)
-	if needAgents {
+	settled := m.settleStep(ctx, client, work.settle)
+	if work.needAgents {
 		m.refreshAgents(ctx, client)
 	}
-	if needUsage || settled {
+	if work.needUsage || settled {
 		m.refreshUsage(ctx, client)
 	}
 
@@ -149,11 +95,84 @@ func (m *Manager) pollOnce() time.Duration {
 	return m.nextWaitLocked(m.pollIntervalLocked())
 }
 
+// pollStart starts waiting end attempts and returns the client to poll
+// with and how far back to list calls; without a client (ok false) it
+// returns the wait until the next check.
+func (m *Manager) pollStart() (client *ultravox.Client, lookback, wait time.Duration, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lookback = max(m.settings.MaxDuration+m.settings.JoinTimeout, apiDefaultMaxDuration+30*time.Second) + lookbackSkew
+	m.startPendingFlowsLocked()
+	if m.client == nil {
+		m.health, m.healthDetail = HealthNoKey, "no API key is set"
+		m.checkDeadlinesLocked()
+		m.publishLocked()
+		return nil, 0, m.nextWaitLocked(m.cfg.PollIdle), false
+	}
+	return m.client, lookback, 0, true
+}
+
+// readAccount lists recent calls and reads the account. When the account
+// counts more active calls than the listing shows, it looks wider before
+// the difference is called unaccounted.
+func (m *Manager) readAccount(ctx context.Context, client *ultravox.Client, lookback time.Duration) ([]ultravox.Call, int, *ultravox.Account, error) {
+	now := m.now()
+	list, err := m.listCalls(ctx, client, now.Add(-lookback))
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	acct, err := client.GetAccount(ctx)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	live := countLive(list)
+	if acct.ActiveCalls > live {
+		if wide, werr := m.listCalls(ctx, client, now.Add(-wideLookback)); werr == nil {
+			list, live = wide, countLive(wide)
+		}
+	}
+	return list, live, acct, nil
+}
+
+// pollWork is what a poll does after it folded the listing in.
+type pollWork struct {
+	settle                []*settleCall
+	needUsage, needAgents bool
+}
+
+// applyPoll folds a successful check in: health, our calls, calls
+// elsewhere, pending end attempts and deadlines. ok is false when the key
+// changed or the manager closed meanwhile.
+func (m *Manager) applyPoll(client *ultravox.Client, list []ultravox.Call, live int, acct *ultravox.Account) (work pollWork, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.client != client || m.closed {
+		return work, false
+	}
+	m.checkOKLocked(acct)
+	m.mergeCallsLocked(list)
+	m.unaccounted = max(0, acct.ActiveCalls-live)
+	if m.unaccounted > 0 {
+		m.healthDetail = fmt.Sprintf("the account reports %d active call(s) that the call list does not show", m.unaccounted)
+	}
+	// Our calls not in the listing that still need watching: GET them.
+	m.startPendingFlowsLocked()
+	for _, sc := range m.settling {
+		work.settle = append(work.settle, sc)
+	}
+	day := m.now().UTC().Format(time.DateOnly)
+	work.needUsage = m.usageDay != day || time.Since(m.usageAt) >= m.cfg.PollIdle
+	work.needAgents = m.agentsAt.IsZero() || time.Since(m.agentsAt) >= agentsRefresh
+	m.checkDeadlinesLocked()
+	m.publishLocked()
+	return work, true
+}
+
 // startPendingFlowsLocked starts end flows that are waiting: recovered
 // calls and calls whose earlier attempt gave up.
 func (m *Manager) startPendingFlowsLocked() {
 	for _, oc := range m.ours {
-		if oc.endRequested && !oc.flowRunning && !oc.finalized && oc.view.State != CallCreating {
+		if oc.end.wanted() && !oc.end.attemptRunning() && oc.view.State != CallCreating {
 			m.startFlowLocked(oc)
 		}
 	}
@@ -190,14 +209,13 @@ func (m *Manager) checkOKLocked(acct *ultravox.Account) {
 	m.health, m.healthDetail = HealthOK, ""
 	m.lastCheck = m.now()
 	m.failures, m.retryAfter = 0, 0
-	m.haveAccount = true
 	m.account = AccountView{Name: acct.Name, ActiveCalls: acct.ActiveCalls, FreeTimeRemaining: acct.FreeTimeRemaining.Std()}
 	if acct.AllowedConcurrentCalls != nil {
 		m.account.AllowedConcurrentCalls = *acct.AllowedConcurrentCalls
 	}
 	switch prev {
 	case HealthOffline, HealthRateLimited, HealthKeyRejected:
-		m.emitLocked(Event{Kind: EventBackOnline, Message: "Ultravox answers again: the billing state is verified."})
+		m.emitLocked(Event{Kind: EventBackOnline, Message: msgBackOnline})
 	}
 }
 
@@ -242,7 +260,7 @@ func (m *Manager) noteFailureLocked(err error) {
 		m.health = HealthKeyRejected
 		m.healthDetail = "API key rejected by Ultravox: " + err.Error()
 		if prev != HealthKeyRejected {
-			m.emitLocked(Event{Kind: EventKeyRejected, Message: "Ultravox rejected the API key: the billing state cannot be checked until a valid key is set."})
+			m.emitLocked(Event{Kind: EventKeyRejected, Message: msgKeyRejected})
 		}
 	case ultravox.IsRateLimited(err):
 		m.health = HealthRateLimited
@@ -302,8 +320,7 @@ func (m *Manager) checkDeadlinesLocked() {
 		}
 		oc.soonNotified = true
 		left := oc.view.Remaining(now)
-		m.emitLocked(Event{Kind: EventEndingSoon, Call: oc.copyView(),
-			Message: fmt.Sprintf("Call with %s ends in %s: it reaches its %s limit.", agentLabel(oc.view), fmtDur(left), fmtDur(oc.view.MaxDuration))})
+		m.emitLocked(Event{Kind: EventEndingSoon, Call: oc.copyView(), Message: msgEndingSoon(oc.view, left)})
 	}
 }
 
@@ -318,7 +335,7 @@ func (m *Manager) mergeCallsLocked(list []ultravox.Call) {
 			oc = m.findByRequestLocked(c.RequestID())
 		}
 		if oc != nil {
-			if oc.finalized {
+			if oc.end.confirmed() {
 				continue
 			}
 			if c.Ended != nil {
@@ -344,9 +361,7 @@ func (m *Manager) mergeCallsLocked(list []ultravox.Call) {
 		seen[c.CallID] = v
 		if !v.Joined.IsZero() && !m.notifiedElse[c.CallID] {
 			m.notifiedElse[c.CallID] = true
-			m.emitLocked(Event{Kind: EventBillingElsewhere, Call: v,
-				Message: fmt.Sprintf("A call with %s is billing on your account from elsewhere (for %s so far, about %s).",
-					agentLabel(v), fmtDur(v.Elapsed(m.now())), fmtCost(v.Cost(m.now(), m.settings.PricePerMinute)))})
+			m.emitLocked(Event{Kind: EventBillingElsewhere, Call: v, Message: msgBillingElsewhere(v, m.now(), m.settings.PricePerMinute)})
 		}
 	}
 	for id := range m.notifiedElse {
@@ -357,108 +372,7 @@ func (m *Manager) mergeCallsLocked(list []ultravox.Call) {
 	m.elsewhere = seen
 }
 
-// settleStep GETs ended calls until their billing settles, then records
-// them in the history with EventBilledSummary. Reports whether any settled.
-func (m *Manager) settleStep(ctx context.Context, client *ultravox.Client, list []*settleCall) bool {
-	anySettled := false
-	for _, sc := range list {
-		cl := sc.client
-		if cl == nil {
-			cl = client
-		}
-		c, err := cl.GetCall(ctx, sc.view.ID)
-		m.mu.Lock()
-		sc.tries++
-		final := false
-		switch {
-		case err == nil && ultravox.BillingSettled(c.BillingStatus):
-			sc.view = mergeSettled(sc.view, c)
-			final = true
-		case ultravox.IsNotFound(err):
-			final = true // deleted elsewhere: record what we know
-		case m.now().Sub(sc.since) > settleLimit:
-			final = true
-		}
-		if final {
-			delete(m.settling, sc.view.ID)
-			m.recordHistoryLocked(sc.view)
-			anySettled = true
-		}
-		m.mu.Unlock()
-		if final && m.Settings().DeleteAfterEnd && err == nil {
-			if derr := cl.DeleteCall(ctx, sc.view.ID); derr != nil {
-				m.log.Warn("deleting the ended call failed", "call", shortID(sc.view.ID), "err", derr)
-			}
-		}
-	}
-	return anySettled
-}
-
-func mergeSettled(v CallView, c *ultravox.Call) CallView {
-	sv := viewFromCall(c)
-	v.BillingStatus, v.BilledDuration, v.Settled = sv.BillingStatus, sv.BilledDuration, sv.Settled
-	if !sv.Ended.IsZero() {
-		v.Ended = sv.Ended
-	}
-	if !sv.Joined.IsZero() {
-		v.Joined = sv.Joined
-	}
-	if sv.EndReason != "" {
-		v.EndReason = sv.EndReason
-	}
-	return v
-}
-
-func (m *Manager) recordHistoryLocked(v CallView) {
-	price := m.settings.PricePerMinute
-	billed := v.BilledDuration
-	if !v.Settled {
-		billed = RoundToBillingUnit(v.Elapsed(v.Ended))
-	}
-	cost := roundCents(billed.Minutes() * price)
-	if v.Settled && v.BillingStatus != ultravox.BillingStatusBilled {
-		cost = 0 // free minutes, free statuses, refunds
-	}
-	started := v.Joined
-	if started.IsZero() {
-		started = v.Created
-	}
-	h := HistoryEntry{CallID: v.ID, AgentName: agentLabel(v), Started: started, BilledDuration: billed,
-		Cost: cost, EndReason: v.EndReason, BillingStatus: v.BillingStatus}
-	m.history = addHistory(m.history, h)
-	if err := saveHistory(m.cfg.StateDir, m.history); err != nil {
-		m.log.Warn("saving the call history failed", "err", err)
-	}
-	var msg string
-	switch {
-	case !v.Settled:
-		msg = fmt.Sprintf("Call with %s: billing has not settled after %s; estimated %s, about %s.", agentLabel(v), fmtDur(settleLimit), fmtDur(billed), fmtCost(cost))
-	case v.BillingStatus == ultravox.BillingStatusBilled:
-		msg = fmt.Sprintf("Call with %s billed: %s, %s.", agentLabel(v), fmtDur(billed), fmtCost(cost))
-	default:
-		msg = fmt.Sprintf("Call with %s settled: %s, free (%s).", agentLabel(v), fmtDur(billed), billingWords(v.BillingStatus))
-	}
-	ev := Event{Kind: EventBilledSummary, Call: v, Message: msg}
-	m.emitLocked(ev)
-}
-
-func billingWords(status string) string {
-	switch status {
-	case ultravox.BillingStatusFreeMinutes:
-		return "paid from free minutes"
-	case ultravox.BillingStatusFreeZeroEffectiveDuration:
-		return "no billable time"
-	case ultravox.BillingStatusFreeSystemError:
-		return "ended by a system error"
-	case ultravox.BillingStatusFreeConsole:
-		return "console call"
-	case ultravox.BillingStatusRefunded:
-		return "refunded"
-	default:
-		return status
-	}
-}
-
+// refreshAgents reloads the agent list and names our calls from it.
 func (m *Manager) refreshAgents(ctx context.Context, client *ultravox.Client) {
 	agents, err := client.ListAgents(ctx)
 	if err != nil {
@@ -485,43 +399,4 @@ func (m *Manager) refreshAgents(ctx context.Context, client *ultravox.Client) {
 		}
 	}
 	m.publishLocked()
-}
-
-func (m *Manager) refreshUsage(ctx context.Context, client *ultravox.Client) {
-	day := m.now().UTC()
-	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-	u, err := client.BillingUsage(ctx, from, from.AddDate(0, 0, 1))
-	if err != nil {
-		m.log.Info("billing usage not loaded", "err", err)
-		return
-	}
-	minutes := 0.0
-	for _, d := range u.DailyUsage {
-		if d.Date == from.Format(time.DateOnly) {
-			minutes += d.Minutes
-		}
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.client != client {
-		return
-	}
-	m.usageDay, m.usageMin, m.usageAt = from.Format(time.DateOnly), minutes, m.now()
-	m.publishLocked()
-}
-
-// checkBudgetLocked emits EventBudgetReached once per UTC day.
-func (m *Manager) checkBudgetLocked() {
-	b := m.settings.DailyBudget
-	if b <= 0 {
-		return
-	}
-	now := m.now()
-	day := now.UTC().Format(time.DateOnly)
-	spent := roundCents(m.todayMinutesLocked(now) * m.settings.PricePerMinute)
-	if spent >= b && m.budgetDay != day {
-		m.budgetDay = day
-		m.emitLocked(Event{Kind: EventBudgetReached,
-			Message: fmt.Sprintf("Today's spend %s has reached the daily budget of %s: new calls are refused until tomorrow (UTC).", fmtCost(spent), fmtCost(b))})
-	}
 }
