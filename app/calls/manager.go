@@ -213,6 +213,13 @@ func (m *Manager) Snapshot() Snapshot {
 	return m.snapshotLocked()
 }
 
+// Settings returns the limits and prices the manager applies now.
+func (m *Manager) Settings() Settings {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.settings
+}
+
 // ApplySettings applies s to calls started from now on (and to cost
 // estimates at once); invalid settings are refused with the reason.
 func (m *Manager) ApplySettings(s Settings) error {
