@@ -128,36 +128,35 @@ func (m *Manager) fetchJoined(oc *ourCall) {
 // SetMicMuted mutes or unmutes our microphone in a call (silence is sent
 // while muted, so the call is not ended for lack of audio).
 func (m *Manager) SetMicMuted(callID string, muted bool) error {
-	m.mu.Lock()
-	oc := m.findByIDLocked(callID)
-	if oc == nil || !oc.view.State.Live() {
-		m.mu.Unlock()
-		return fmt.Errorf("mute microphone: no live call %s of ours", shortID(callID))
-	}
-	oc.view.MicMuted = muted
-	a := oc.audio
-	m.publishLocked()
-	m.mu.Unlock()
-	if a != nil {
-		a.SetMicMuted(muted)
-	}
-	return nil
+	return m.setMute(callID, "mute microphone", func(oc *ourCall) func(AudioSession) {
+		oc.view.MicMuted = muted
+		return func(a AudioSession) { a.SetMicMuted(muted) }
+	})
 }
 
 // SetSpeakerMuted mutes or unmutes the agent's voice in a call.
 func (m *Manager) SetSpeakerMuted(callID string, muted bool) error {
+	return m.setMute(callID, "mute speaker", func(oc *ourCall) func(AudioSession) {
+		oc.view.SpeakerMute = muted
+		return func(a AudioSession) { a.SetSpeakerMuted(muted) }
+	})
+}
+
+// setMute records a mute in our live call's view (under the lock) and then
+// applies it to the call's audio outside the lock.
+func (m *Manager) setMute(callID, what string, record func(*ourCall) func(AudioSession)) error {
 	m.mu.Lock()
 	oc := m.findByIDLocked(callID)
 	if oc == nil || !oc.view.State.Live() {
 		m.mu.Unlock()
-		return fmt.Errorf("mute speaker: no live call %s of ours", shortID(callID))
+		return fmt.Errorf("%s: no live call %s of ours", what, shortID(callID))
 	}
-	oc.view.SpeakerMute = muted
+	apply := record(oc)
 	a := oc.audio
 	m.publishLocked()
 	m.mu.Unlock()
 	if a != nil {
-		a.SetSpeakerMuted(muted)
+		apply(a)
 	}
 	return nil
 }
