@@ -1,3 +1,5 @@
+//go:build !windows && !darwin
+
 package settings
 
 import (
@@ -7,11 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
-
-// AutostartFile is the XDG autostart entry's name.
-const AutostartFile = "ultravox-tray.desktop"
 
 // AutostartPath is $XDG_CONFIG_HOME/autostart/ultravox-tray.desktop
 // (~/.config/autostart/... by default).
@@ -21,44 +19,6 @@ func AutostartPath() (string, error) {
 		return "", fmt.Errorf("cannot find the user config directory for the autostart entry: %w", err)
 	}
 	return filepath.Join(dir, "autostart", AutostartFile), nil
-}
-
-// AutostartEntry is the desktop entry that starts exe at login.
-func AutostartEntry(exe string) string {
-	return "[Desktop Entry]\n" +
-		"Type=Application\n" +
-		"Name=Ultravox Tray\n" +
-		"Comment=Start and end Ultravox calls and see what is billing\n" +
-		"Exec=" + quoteExec(exe) + "\n" +
-		"Icon=ultravox-tray\n" +
-		"Terminal=false\n" +
-		"X-GNOME-Autostart-enabled=true\n"
-}
-
-// quoteExec quotes a path for the Exec key (Desktop Entry Specification:
-// reserved characters inside double quotes, with ", `, $ and \ escaped, and
-// % doubled; the file format then escapes backslashes again).
-func quoteExec(p string) string {
-	if !strings.ContainsAny(p, " \t\n\"'\\><~|&;$*?#()`%") {
-		return p
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range p {
-		switch r {
-		case '"', '`', '$':
-			b.WriteString(`\\`)
-			b.WriteRune(r)
-		case '\\':
-			b.WriteString(`\\\\`)
-		case '%':
-			b.WriteString("%%")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // SetAutostart writes (on) or removes (off) the autostart entry for exe.

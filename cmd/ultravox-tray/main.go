@@ -25,13 +25,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
+	"github.com/ultravox-tray/ultravox-tray/app/paths"
 	"github.com/ultravox-tray/ultravox-tray/app/power"
 	"github.com/ultravox-tray/ultravox-tray/app/settings"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator"
@@ -87,20 +87,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	return f, nil
 }
 
-// stateDir is $XDG_STATE_HOME/ultravox-tray (default ~/.local/state/...).
-func stateDir() (string, error) {
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		if !filepath.IsAbs(d) {
-			return "", fmt.Errorf("XDG_STATE_HOME must be an absolute path, got %q", d)
-		}
-		return filepath.Join(d, "ultravox-tray"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("cannot find the state directory (set XDG_STATE_HOME or HOME): %w", err)
-	}
-	return filepath.Join(home, ".local", "state", "ultravox-tray"), nil
-}
+// stateDir is where the journal and the lock live (app/paths: XDG on
+// Linux, %LOCALAPPDATA% on Windows, Application Support on macOS).
+func stateDir() (string, error) { return paths.StateDir() }
 
 // callSettings turns the user's settings into the manager's. In demo mode
 // the default agent is demoAgent (a simulator agent): a real account's agent
@@ -174,15 +163,6 @@ func (k keyStore) Delete(ctx context.Context) error {
 	if err := k.s.Delete(ctx); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 		return err
 	}
-	return nil
-}
-
-// logSender is the notification sender when there is no session bus: the
-// notices go to the log instead of being lost silently.
-type logSender struct{ log *slog.Logger }
-
-func (l logSender) Send(n notify.Notification) error {
-	l.log.Warn("notification (no notification service)", "summary", n.Summary, "body", n.Body)
 	return nil
 }
 
@@ -306,13 +286,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 
 	// Notifications.
-	var sender notify.Sender = logSender{logger}
-	if d, err := notify.NewDBus(); err != nil {
-		logger.Warn("notifications off", "err", err)
-	} else {
-		defer d.Close()
-		sender = d
-	}
+	sender := notify.NewSystem(logger)
+	defer sender.Close()
 	coal := notify.NewCoalescer(sender, 2*time.Second, 10*time.Minute, func(err error) { logger.Warn("notification", "err", err) })
 	defer coal.Close()
 
@@ -515,8 +490,9 @@ func run(args []string, stderr io.Writer) int {
 		if exe == "" {
 			return fail(exitError, "cannot restart: the program's path is unknown; start it again by hand")
 		}
-		err := syscall.Exec(exe, append([]string{os.Args[0]}, again...), os.Environ())
-		return fail(exitError, "cannot restart %s: %v", exe, err)
+		if err := restartSelf(exe, again); err != nil {
+			return fail(exitError, "cannot restart %s: %v", exe, err)
+		}
 	}
 	return exitOK
 }
