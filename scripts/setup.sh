@@ -66,6 +66,7 @@ shots cmd:xwd              x11-apps          xwd                  xorg-xwd      
 dist  cmd:desktop-file-validate desktop-file-utils desktop-file-utils desktop-file-utils desktop-file-utils
 dist  cmd:appstreamcli     appstream         appstream            appstream        AppStream
 dist  cmd:xz               xz-utils          xz                   xz               xz
+dist  cmd:zip            zip               zip                  zip              zip
 '
 
 probe() {
