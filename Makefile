@@ -1,6 +1,7 @@
 # The two commands: `make run` (the tray app; demo mode when no key is set)
 # and `make test` (the whole suite). Both install missing system packages
-# first (scripts/setup.sh).
+# first (scripts/setup.sh): `make run` only what building and running needs,
+# `make test` also the test rig's.
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
@@ -12,25 +13,79 @@ endif
 GO ?= go
 # Arguments for the app, e.g. make run ARGS=--demo
 ARGS ?=
+# The version stamped into the binary and the packages (make dist VERSION=1.2.3).
+VERSION ?= $(shell awk -F'"' '/^ *Version *=/ {print $$2; exit}' FyneApp.toml)
+export VERSION
 
-.PHONY: setup run test bench screenshots lint
+# macOS: libspeexdsp from Homebrew when present (echo cancellation), else
+# the build leaves it out (-tags nospeex) and says so in Settings.
+ifeq ($(shell uname -s),Darwin)
+SPEEX := $(shell brew --prefix speexdsp 2>/dev/null)
+ifneq ($(wildcard $(SPEEX)/include/speex/speex_echo.h),)
+export CGO_CFLAGS += -I$(SPEEX)/include
+export CGO_LDFLAGS += -L$(SPEEX)/lib
+else
+BUILDFLAGS += -tags nospeex
+endif
+endif
+
+.PHONY: setup run build test test-portable bench screenshots lint tidy dist dist-linux dist-windows test-windows test-dist macos-app clean
 
 setup:
-	@scripts/setup.sh
+	@scripts/setup.sh run
 
-run: setup
-	$(GO) run ./cmd/ultravox-tray $(ARGS)
+build: setup
+	@VERSION=dev scripts/build.sh bin/ultravox-tray $(BUILDFLAGS)
 
-test: setup
+run: build
+	bin/ultravox-tray $(ARGS)
+
+test:
+	@scripts/setup.sh test
 	scripts/test.sh
 
-bench: setup
+# The tests that need no Linux desktop rig (what macOS and Windows CI run).
+test-portable:
+	scripts/test-portable.sh
+
+bench:
+	@scripts/setup.sh test
 	scripts/test.sh --bench
 
-screenshots: setup
+screenshots:
+	@scripts/setup.sh shots
 	scripts/screenshots.sh
 
+# gofmt, go vet, go.mod/go.sum tidy (app and tools), the workflows (actionlint).
 lint:
-	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard -- '*.go' | grep -v '/testdata/')); \
-	if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	scripts/lint.sh
+
+tidy:
+	$(GO) mod tidy
+	for d in tools/*/; do (cd $$d && $(GO) mod tidy); done
+
+# dist/: Linux .tar.xz and .deb (on Linux), Windows zip (make dist-windows).
+dist: dist-linux
+
+dist-linux:
+	@scripts/setup.sh dist
+	scripts/dist-linux.sh
+
+dist-windows:
+	scripts/dist-windows.sh
+
+# The Windows build under Wine and Xvfb (demo, simulator, keychain, calls,
+# end-session, suspend).
+test-windows:
+	scripts/test-windows.sh
+
+# The .deb installs and validates (run inside a fresh Debian; see README).
+test-dist:
+	scripts/test-dist.sh
+
+# macOS: Ultravox Tray.app from a darwin binary (on a Mac: make macos-app).
+macos-app: build
+	scripts/macos-bundle.sh bin/ultravox-tray dist
+
+clean:
+	rm -rf bin dist

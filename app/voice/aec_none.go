@@ -1,4 +1,7 @@
-//go:build nospeex
+//go:build nospeex || windows
+
+// Windows builds leave libspeexdsp out (no headers in the mingw toolchain):
+// the engine gates echo instead and says why.
 
 package voice
 
@@ -7,7 +10,7 @@ import "errors"
 type canceller struct{}
 
 func newCanceller(n, rate, tailSamples int) (*canceller, error) {
-	return nil, errors.New("voice: built without libspeexdsp (-tags nospeex): no echo cancellation")
+	return nil, errors.New("echo cancellation not available on this build (built without libspeexdsp)")
 }
 
 func (c *canceller) process(rec, play, out []int16) {}

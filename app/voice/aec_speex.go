@@ -1,4 +1,4 @@
-//go:build !nospeex
+//go:build !nospeex && !windows
 
 package voice
 

@@ -5,8 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/ultravox-tray/ultravox-tray/app/paths"
 )
 
 // Exit codes.
@@ -70,17 +70,6 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	return f, nil
 }
 
-// stateDir is $XDG_STATE_HOME/ultravox-tray (default ~/.local/state/...).
-func stateDir() (string, error) {
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		if !filepath.IsAbs(d) {
-			return "", fmt.Errorf("XDG_STATE_HOME must be an absolute path, got %q", d)
-		}
-		return filepath.Join(d, "ultravox-tray"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("cannot find the state directory (set XDG_STATE_HOME or HOME): %w", err)
-	}
-	return filepath.Join(home, ".local", "state", "ultravox-tray"), nil
-}
+// stateDir is where the journal and the lock live (app/paths: XDG on
+// Linux, %LOCALAPPDATA% on Windows, Application Support on macOS).
+func stateDir() (string, error) { return paths.StateDir() }

@@ -1,19 +1,24 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/gofrs/flock"
 )
 
-// instanceLock is the single-instance lock: an flock on a file in the state
-// dir, held for the life of the process (the kernel drops it when the
-// process dies, so a crash never leaves a stale lock).
-type instanceLock struct{ f *os.File }
+// instanceLock is the single-instance lock: an OS file lock (flock on Unix,
+// LockFileEx on Windows) on a file in the state dir, held for the life of
+// the process. The OS drops it when the process dies, so a crash never
+// leaves a stale lock. The holder's pid is written beside it, for the
+// message the next instance shows (Windows forbids reading a locked range).
+type instanceLock struct {
+	fl  *flock.Flock
+	pid string
+}
 
 // errAlreadyRunning says another instance holds the lock.
 type errAlreadyRunning struct {
@@ -34,28 +39,23 @@ func acquireLock(dir string) (*instanceLock, error) {
 		return nil, fmt.Errorf("cannot create the state directory %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, "ultravox-tray.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	pidPath := filepath.Join(dir, "ultravox-tray.pid")
+	fl := flock.New(path, flock.SetPermissions(0o600))
+	ok, err := fl.TryLock()
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the lock file %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		defer f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			b := make([]byte, 32)
-			n, _ := f.ReadAt(b, 0)
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:n])))
-			return nil, &errAlreadyRunning{pid: pid, path: path}
-		}
 		return nil, fmt.Errorf("cannot lock %s: %w", path, err)
 	}
-	f.Truncate(0)
-	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	f.Sync()
-	return &instanceLock{f: f}, nil
+	if !ok {
+		b, _ := os.ReadFile(pidPath)
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return nil, &errAlreadyRunning{pid: pid, path: path}
+	}
+	os.WriteFile(pidPath, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	return &instanceLock{fl: fl, pid: pidPath}, nil
 }
 
 // release unlocks; the next instance (or a restart) can take it.
 func (l *instanceLock) release() {
-	syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
-	l.f.Close()
+	os.Remove(l.pid)
+	l.fl.Unlock()
 }

@@ -33,15 +33,11 @@ func (s *startNotices) show(c *notify.Coalescer) {
 	}
 }
 
-// openSender is the session bus's notification service, or the log when
-// there is none; close releases it.
+// openSender is the OS's notification service (D-Bus on Linux, beeep on
+// Windows and macOS), or the log when there is none; close releases it.
 func openSender(logger *slog.Logger) (s notify.Sender, close func()) {
-	d, err := notify.NewDBus()
-	if err != nil {
-		logger.Warn("notifications off", "err", err)
-		return notify.Log{Logger: logger}, func() {}
-	}
-	return d, func() { d.Close() }
+	sys := notify.NewSystem(logger)
+	return sys, func() { sys.Close() }
 }
 
 // watchTrayHost tells the user when there is no tray to show the icon in.

@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sync"
-	"syscall"
 )
 
 // restart switches between demo mode and the account's key by starting the
@@ -40,7 +38,8 @@ func (r *restart) pending() []string {
 
 // exec runs release (what the new process needs free: the lock, the
 // notifications, the simulator's port) and replaces this process with exe
-// and args. It returns only on failure.
+// and args (on Windows, which has no exec, it starts exe and returns nil:
+// the caller then exits).
 func (r *restart) exec(exe string, args []string, release ...func()) error {
 	for _, f := range release {
 		f()
@@ -48,8 +47,10 @@ func (r *restart) exec(exe string, args []string, release ...func()) error {
 	if exe == "" {
 		return errors.New("cannot restart: the program's path is unknown; start it again by hand")
 	}
-	err := syscall.Exec(exe, append([]string{os.Args[0]}, args...), os.Environ())
-	return fmt.Errorf("cannot restart %s: %v", exe, err)
+	if err := restartSelf(exe, args); err != nil {
+		return fmt.Errorf("cannot restart %s: %v", exe, err)
+	}
+	return nil
 }
 
 // withDemoFlag returns the command line args with --demo added (on) or
