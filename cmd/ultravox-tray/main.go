@@ -112,11 +112,18 @@ func run(args []string, stderr io.Writer) int {
 	stopPower := watchPower(mgr, func() bool { return p.current().EndCallsOnLock }, coal, logger)
 	defer stopPower()
 
+	endAll := endEverything(mgr, logger)
+	defer endOnPanic(endAll, logger)
+	if err := displayProblem(); err != nil {
+		endLeftoversBounded(endAll) // the journal's leftovers must not keep billing
+		fmt.Fprintln(stderr, "ultravox-tray:", err)
+		return exitNoDisplay
+	}
+
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("ultravox-tray.png", assets.AppIcon()))
 	var tray *ui.Tray
 	rs := &restart{args: args, quit: func() { tray.Quit() }}
-	endAll := endEverything(mgr, logger)
 	tray, err = ui.NewTray(ui.Config{
 		App: a, Manager: mgr, Prefs: p.forUI(keys, key.fromEnv, keys.onChange(be.demo, mgr, rs.leaveDemo)),
 		EndEverything: endAll, TryDemo: rs.enterDemo, Logger: logger,
