@@ -132,11 +132,13 @@ func run(args []string, stderr io.Writer) int {
 		return fail(err)
 	}
 	watchTrayHost(stderr, tray, coal)
+	stopSignals := quitOnSignals(tray.Quit)
+	defer stopSignals()
 	tray.Start()
 	notices.show(coal)
 	logger.Info("ultravox-tray running", "version", version, "demo", be.demo, "pid", os.Getpid())
 
-	a.Run() // returns after Quit, SIGINT/SIGTERM (Fyne catches both) or the WM's close
+	a.Run() // returns after Quit, SIGINT/SIGTERM (Fyne catches both), SIGHUP/SIGQUIT (quitOnSignals) or the WM's close
 
 	// Whatever ended the loop: end our live calls, bounded, before exiting.
 	tray.Stop()
