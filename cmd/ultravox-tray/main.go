@@ -28,6 +28,7 @@ import (
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/assets"
+	"github.com/ultravox-tray/ultravox-tray/internal/sessionbus"
 	"github.com/ultravox-tray/ultravox-tray/ui"
 	"github.com/ultravox-tray/ultravox-tray/ui/notify"
 )
@@ -49,6 +50,12 @@ func run(args []string, stderr io.Writer) int {
 		return flagsOnly(f, err, stderr)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Before anything touches D-Bus: no library may start a session bus
+	// (dbus-launch) when there is none; openSender then says notifications
+	// are off.
+	if err := sessionbus.Pin(); err != nil {
+		logger.Warn("no session bus: notifications are off", "err", err)
+	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "ultravox-tray:", err)
 		return exitCode(err)
