@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
@@ -144,7 +143,8 @@ func recentItem(s calls.Snapshot, opt Options) Item {
 	return it
 }
 
-// todayLabel is "Today: N min, $X". While a call is live the manager's
+// todayLabel is "Today: N min, $X" (words.Minutes and words.Money: one
+// rounding rule, so a 6-second call is not "0 min, $0.01"). While a call is live the manager's
 // running total ticks; the menu must not, so it then shows only the settled
 // history of today plus a note that a live call adds to it.
 func todayLabel(s calls.Snapshot, now time.Time) string {
@@ -153,7 +153,7 @@ func todayLabel(s calls.Snapshot, now time.Time) string {
 	if live {
 		mins, cost = s.SettledToday(now)
 	}
-	l := fmt.Sprintf("Today: %d min, %s", int(math.Round(mins)), words.Money(cost))
+	l := fmt.Sprintf("Today: %s, %s", words.Minutes(mins), words.Money(cost))
 	if live {
 		l += " + live call"
 	}
