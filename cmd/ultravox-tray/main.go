@@ -28,6 +28,7 @@ import (
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/assets"
+	_ "github.com/ultravox-tray/ultravox-tray/internal/localeenv" // before Fyne's locale lookup
 	"github.com/ultravox-tray/ultravox-tray/internal/sessionbus"
 	"github.com/ultravox-tray/ultravox-tray/ui"
 	"github.com/ultravox-tray/ultravox-tray/ui/notify"
@@ -36,8 +37,8 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// AppID is the Fyne application ID (preferences, desktop entry).
-const AppID = "io.github.ultravox-tray"
+// appName is the name the tray host shows for the icon.
+const appName = "Ultravox Tray"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
@@ -127,7 +128,12 @@ func run(args []string, stderr io.Writer) int {
 		return exitNoDisplay
 	}
 
-	a := fyneapp.NewWithID(AppID)
+	// No Fyne app ID, so no Fyne preferences file: the app keeps its
+	// settings in app/settings. With an ID, Fyne 2.7.4 rewrites
+	// preferences.json at quit (os.Create, then write) and its own file
+	// watch can reload it between the two: "Preferences load error: EOF".
+	fyneapp.SetMetadata(fyne.AppMetadata{Name: appName})
+	a := fyneapp.NewWithID("")
 	a.SetIcon(fyne.NewStaticResource("ultravox-tray.png", assets.AppIcon()))
 	var tray *ui.Tray
 	rs := &restart{args: args, quit: func() { tray.Quit() }}
