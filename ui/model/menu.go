@@ -86,9 +86,12 @@ func startItems(s calls.Snapshot) []Item {
 		defName = def
 	}
 	start := Item{Action: Action{Kind: ActStartCall, Arg: def}}
+	busy := startBusy(s)
 	switch {
 	case s.Starting:
 		start.Label = LabelStartCall + " (starting…)"
+	case busy != "":
+		start.Label = LabelStartCall + " (" + busy + ")"
 	case def == "":
 		start.Label = LabelStartCall + " (no agent: choose one in Settings)"
 	default:
@@ -100,21 +103,43 @@ func startItems(s calls.Snapshot) []Item {
 	}
 	out := []Item{start}
 	if len(agents) > 1 {
-		sub := Item{Label: LabelStartWith, Enabled: !s.Starting}
+		free := !s.Starting && busy == ""
+		sub := Item{Label: LabelStartWith, Enabled: free}
 		// Default first, then the others in the manager's order.
 		for _, a := range agents {
 			if a.ID == def {
-				sub.Children = append(sub.Children, Item{Label: agentLabel(a) + " (default)", Enabled: !s.Starting, Action: Action{Kind: ActStartCall, Arg: a.ID}})
+				sub.Children = append(sub.Children, Item{Label: agentLabel(a) + " (default)", Enabled: free, Action: Action{Kind: ActStartCall, Arg: a.ID}})
 			}
 		}
 		for _, a := range agents {
 			if a.ID != def {
-				sub.Children = append(sub.Children, Item{Label: agentLabel(a), Enabled: !s.Starting, Action: Action{Kind: ActStartCall, Arg: a.ID}})
+				sub.Children = append(sub.Children, Item{Label: agentLabel(a), Enabled: free, Action: Action{Kind: ActStartCall, Arg: a.ID}})
 			}
 		}
 		out = append(out, sub)
 	}
 	return out
+}
+
+// startBusy says why a new call cannot be started now, or "": one of ours
+// is connecting, live or ending (a double click on Start call must do
+// nothing visible). A call whose end the server never confirmed does not
+// block: that can last, and the status line already warns of it.
+func startBusy(s calls.Snapshot) string {
+	why := ""
+	for _, c := range s.Ours {
+		switch c.State {
+		case calls.CallCreating, calls.CallJoining:
+			return "connecting a call…"
+		case calls.CallBilling:
+			why = "a call is live: end it first"
+		case calls.CallEnding:
+			if why == "" {
+				why = "ending the last call…"
+			}
+		}
+	}
+	return why
 }
 
 func agentLabel(a calls.AgentView) string {
