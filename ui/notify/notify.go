@@ -71,6 +71,9 @@ func fromEvent(ev calls.Event) (n Notification, ok bool) {
 		fallback("A call this app did not start is live on your account.")
 	case calls.EventRecoveredEnded:
 		n.Summary = "Earlier call ended"
+		if c.Joined.IsZero() {
+			n.Summary = "Earlier call ended: nothing billed" // never joined: it cost nothing
+		}
 		fallback(fmt.Sprintf("%s from an earlier session was still live and has been ended.", who))
 	case calls.EventBilledSummary:
 		n.Summary = "Call billed"
@@ -87,16 +90,29 @@ func fromEvent(ev calls.Event) (n Notification, ok bool) {
 		n.Summary = "Call never joined"
 		fallback(fmt.Sprintf("%s was never joined and expired; it cost nothing.", who))
 	case calls.EventJournalProblem:
-		// The journal is what ends this app's calls after a crash: the user
-		// must know when it could not be read or written.
-		n.Summary = "Crash protection problem"
+		// The journal is what ends this app's calls after a crash. Urgent
+		// only when it cannot be read (calls it lists may be billing unseen);
+		// a corrupt one moved aside with its references recovered is news,
+		// not an alarm.
 		n.Key = "journal"
-		n.Urgent = true
 		body = words.Sentence(body)
+		if !ev.AtRisk {
+			n.Summary = "Call journal repaired"
+			fallback("The call journal was damaged and has been repaired.")
+			break
+		}
+		n.Summary = "Crash protection problem"
+		n.Urgent = true
 		if body == "" {
 			body = "The call journal could not be read or written."
 		}
 		body += " Until this is fixed, a call this app starts may keep billing after a crash until its time limit."
+	case calls.EventHistoryProblem:
+		n.Summary = "Call history problem"
+		n.Key = "history"
+		body = words.Sentence(body)
+		fallback("The call history could not be read.")
+		body += " Recent calls may be incomplete; billing and crash protection are not affected."
 	case calls.EventEnded:
 		// Our own hang-up: the user asked for it, and EventBilledSummary
 		// follows with the billed time and cost.

@@ -156,38 +156,41 @@ func TestCoalescerCloseFlushesAndReportsErrors(t *testing.T) {
 	}
 }
 
+// A journal that cannot be read puts money at risk now: urgent, and it
+// says what is at stake. (A recovered one is not: see
+// TestStateFileEventsAreWordedForWhatTheyAre.)
 func TestJournalProblemIsUrgent(t *testing.T) {
-	msg := "the call journal /s/journal.json was corrupt (unexpected EOF) and was moved to /s/journal.json.corrupt-x; 1 call reference(s) were recovered from it and will be checked"
-	n, ok := fromEvent(calls.Event{Kind: calls.EventJournalProblem, Message: msg})
+	msg := "the call journal /s/journal.json cannot be read (permission denied); new calls are refused until it can be, so that calls it lists are never forgotten"
+	n, ok := fromEvent(calls.Event{Kind: calls.EventJournalProblem, Message: msg, AtRisk: true})
 	if !ok || !n.Urgent || n.Summary != "Crash protection problem" || n.Key != "journal" {
 		t.Fatalf("journal problem: %+v %v", n, ok)
 	}
-	if !strings.HasPrefix(n.Body, "The call journal /s/journal.json was corrupt") || !strings.Contains(n.Body, "will be checked. Until this is fixed") ||
+	if !strings.HasPrefix(n.Body, "The call journal /s/journal.json cannot be read") || !strings.Contains(n.Body, "never forgotten. Until this is fixed") ||
 		!strings.Contains(n.Body, "may keep billing after a crash") {
 		t.Errorf("body %q", n.Body)
 	}
 	// Without a message it still says what is at stake.
-	n, ok = fromEvent(calls.Event{Kind: calls.EventJournalProblem})
+	n, ok = fromEvent(calls.Event{Kind: calls.EventJournalProblem, AtRisk: true})
 	if !ok || !strings.HasPrefix(n.Body, "The call journal could not be read or written.") {
 		t.Errorf("no message: %+v %v", n, ok)
 	}
 	// Through the coalescer: the journal and the history problem at start
-	// both reach the user (they differ in their message).
+	// both reach the user, each worded for what it is.
 	r := &recorder{}
 	c := NewCoalescer(r, 50*time.Millisecond, time.Minute, nil)
-	c.Event(calls.Event{Kind: calls.EventJournalProblem, Message: msg})
-	c.Event(calls.Event{Kind: calls.EventJournalProblem, Message: "the call history h.json cannot be read"})
+	c.Event(calls.Event{Kind: calls.EventJournalProblem, Message: msg, AtRisk: true})
+	c.Event(calls.Event{Kind: calls.EventHistoryProblem, Message: "the call history h.json cannot be read"})
 	got := waitFor(t, r, 2)
 	c.Close()
-	if !got[1].Urgent || !strings.Contains(got[1].Body, "The call history h.json cannot be read.") {
+	if got[1].Urgent || !strings.Contains(got[1].Body, "The call history h.json cannot be read.") {
 		t.Errorf("second %+v", got[1])
 	}
 }
 
 func TestUnknownKindShowsItsMessage(t *testing.T) {
 	// A kind this version has no case for (say the manager adds "audio
-	// device lost" after EventJournalProblem).
-	k := calls.EventJournalProblem + 1
+	// device lost" after the last kind it names).
+	k := calls.EventHistoryProblem + 1
 	for k.String() != "unknown event" {
 		k++
 	}
