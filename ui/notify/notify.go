@@ -22,6 +22,11 @@ type Notification struct {
 	// Key groups notifications that replace each other on screen (e.g.
 	// everything about one call); empty for none.
 	Key string
+	// Now marks news about money (a lost connection, an unconfirmed end, a
+	// time-out, a call billing elsewhere): the Coalescer sends it at once,
+	// on its own, never bundled or held for its rate window. Urgent implies
+	// it.
+	Now bool
 }
 
 // Sender shows notifications.
@@ -46,6 +51,7 @@ func fromEvent(ev calls.Event) (n Notification, ok bool) {
 		}
 	}
 	n.Key = c.ID
+	defer func() { n.Now = n.Now || n.Urgent || billingNews(ev.Kind) }()
 	switch ev.Kind {
 	case calls.EventCallStarted:
 		n.Summary = "Call started: billing"
@@ -141,6 +147,16 @@ func fromEvent(ev calls.Event) (n Notification, ok bool) {
 	return n, true
 }
 
+// billingNews are the kinds that tell of money now: sent at once, alone.
+func billingNews(k calls.EventKind) bool {
+	switch k {
+	case calls.EventEndingSoon, calls.EventTimedOut, calls.EventConnectionLost, calls.EventEndUnconfirmed,
+		calls.EventBillingElsewhere, calls.EventBudgetReached:
+		return true
+	}
+	return false
+}
+
 // billed is the call's billed time: the server's once settled, until then
 // the elapsed time rounded up to the billing unit.
 func billed(c calls.CallView) time.Duration {
@@ -153,7 +169,8 @@ func billed(c calls.CallView) time.Duration {
 // Coalescer sends one notification per event: the first of a quiet period at
 // once, the ones that follow within the window merged into one popup when the
 // window closes, and the same event (kind and call) only once per dedupe
-// period.
+// period. News about money (Notification.Now) is never merged nor held: it
+// goes out at once, on its own.
 type Coalescer struct {
 	sender  Sender
 	window  time.Duration
@@ -212,6 +229,14 @@ func (c *Coalescer) Push(n Notification, dedupeKey string) {
 		if now.Sub(t) >= c.dedupe {
 			delete(c.seen, k)
 		}
+	}
+	if n.Now || n.Urgent {
+		c.sendLocked(n)
+		if !c.open { // what follows it is still rate-bounded
+			c.open = true
+			c.timer = time.AfterFunc(c.window, c.flush)
+		}
+		return
 	}
 	if c.open {
 		c.pending = append(c.pending, n)
