@@ -59,6 +59,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "ultravox-tray:", err)
+		tellStartError(err) // not only stderr, which nobody reads from a menu start
 		return exitCode(err)
 	}
 
