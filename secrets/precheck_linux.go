@@ -3,6 +3,8 @@ package secrets
 import (
 	"fmt"
 	"os"
+
+	"github.com/ultravox-tray/ultravox-tray/internal/sessionbus"
 )
 
 // runtimeBusPath is where godbus looks for a session bus when
@@ -14,7 +16,11 @@ var runtimeBusPath = func() string { return fmt.Sprintf("/run/user/%d/bus", os.G
 // autolaunch one with dbus-launch, which leaves a bus (and whatever keyring
 // it activates) running after we are gone. go-keyring is not called then.
 func sessionBusPrecheck() error {
-	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+	switch a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a {
+	case sessionbus.Disabled: // sessionbus.Pin found none
+		return &Error{Kind: KindNoSession}
+	case "", "autolaunch:":
+	default:
 		return nil
 	}
 	if _, err := os.Stat(runtimeBusPath()); err == nil {

@@ -191,6 +191,22 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// TakeEnv reads ULTRAVOX_API_KEY once, when the Store is made, and removes
+// it from the process environment: the Store keeps it, and no child process
+// (a helper, a daemon a library starts, a restart's shell) inherits it.
+func TakeEnv() Option {
+	key := os.Getenv(EnvKey)
+	os.Unsetenv(EnvKey)
+	return func(s *Store) {
+		s.getenv = func(k string) string {
+			if k == EnvKey {
+				return key
+			}
+			return os.Getenv(k)
+		}
+	}
+}
+
 // New returns a Store on the OS keychain.
 func New(opts ...Option) *Store {
 	s := &Store{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -266,5 +267,23 @@ func TestSourceAndSentinelStrings(t *testing.T) {
 	e := &Error{Op: "read", Kind: KindLocked}
 	if !errors.Is(e, ErrLocked) || errors.Is(e, ErrNoService) {
 		t.Error("Is does not match by kind")
+	}
+}
+
+// TakeEnv keeps the key for the Store and takes it out of the process
+// environment, so no child process inherits it.
+func TestTakeEnvRemovesTheKeyFromTheEnvironment(t *testing.T) {
+	key := testKey
+	t.Setenv(EnvKey, key)
+	s := New(TakeEnv())
+	if v, ok := os.LookupEnv(EnvKey); ok {
+		t.Fatalf("%s still in the environment: %q", EnvKey, v)
+	}
+	if !s.EnvOverride() {
+		t.Error("the Store forgot the key it took")
+	}
+	got, src, err := s.Get(context.Background())
+	if err != nil || got != key || src != SourceEnv {
+		t.Errorf("Get: %q %v %v", got, src, err)
 	}
 }

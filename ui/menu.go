@@ -2,10 +2,12 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"fyne.io/fyne/v2"
 
+	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/ui/model"
 )
 
@@ -59,6 +61,12 @@ func (t *Tray) do(a model.Action) {
 	case model.ActStartCall:
 		background("Start call", func(ctx context.Context) error {
 			_, err := m.Start(ctx, a.Arg)
+			if errors.Is(err, calls.ErrStartInProgress) {
+				// A second click before the menu showed Start call
+				// disabled: the first start goes on; nothing to show.
+				t.log.Info("start call: already starting; second click ignored")
+				return nil
+			}
 			return err
 		})
 	case model.ActEndOurs:

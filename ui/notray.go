@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ultravox-tray/ultravox-tray/internal/sessionbus"
 	"github.com/ultravox-tray/ultravox-tray/ui/model"
 )
 
@@ -75,7 +76,11 @@ const watcherName = "org.kde.StatusNotifierWatcher"
 // on the session bus (at once if one does already), or ctx's error when ctx
 // ends first. It uses a private bus connection of its own.
 func waitForTrayHost(ctx context.Context) error {
-	conn, err := dbus.ConnectSessionBus()
+	addr, err := sessionbus.Address()
+	if err != nil {
+		return fmt.Errorf("cannot watch for a system tray: %w", err)
+	}
+	conn, err := dbus.Connect(addr)
 	if err != nil {
 		return fmt.Errorf("cannot watch for a system tray: %w", err)
 	}

@@ -347,20 +347,29 @@ func TestTrayReassertsItsMenu(t *testing.T) {
 }
 
 func TestTrayActionsReachTheManager(t *testing.T) {
+	idleM := newFakeManager(idle())
+	tr0, app0, _ := newTestTray(t, idleM, nil)
+	onUI(tr0.Start)
+	menu0 := app0.lastMenu()
+	onUI(item(menu0, "Start call: Support agent").Action)
+	waitCalls(t, idleM, "start a1")
+	onUI(item(menu0, "Sales").Action)
+	waitCalls(t, idleM, "start a1", "start a2")
+
+	// While our call bills, Start call is disabled (issue 12, defect 6).
 	m := newFakeManager(billing())
 	tr, app, _ := newTestTray(t, m, nil)
 	onUI(tr.Start)
 	menu := app.lastMenu()
-	onUI(item(menu, "Start call: Support agent").Action)
-	waitCalls(t, m, "start a1")
-	onUI(item(menu, "Sales").Action)
-	waitCalls(t, m, "start a1", "start a2")
+	if s := item(menu, "Start call (a call is live"); s == nil || !s.Disabled {
+		t.Errorf("Start call while billing: %+v", s)
+	}
 	onUI(item(menu, "End call").Action)
-	waitCalls(t, m, "start a1", "start a2", "end c1")
+	waitCalls(t, m, "end c1")
 	onUI(item(menu, "End all calls on account (1)").Action)
-	waitCalls(t, m, "start a1", "start a2", "end c1", "endall")
+	waitCalls(t, m, "end c1", "endall")
 	onUI(item(menu, "Mute microphone").Action)
-	waitCalls(t, m, "start a1", "start a2", "end c1", "endall", "mic c1 true")
+	waitCalls(t, m, "end c1", "endall", "mic c1 true")
 }
 
 func TestQuitEndsCallsFirst(t *testing.T) {

@@ -119,8 +119,9 @@ func TestDailyBudget(t *testing.T) {
 	e.clock.Advance(61 * time.Second) // 66 s billed: $0.055
 	e.m.Recheck()
 	ev := e.waitEvent(EventBudgetReached, 5*time.Second)
-	if !strings.Contains(ev.Message, "$0.05") {
-		t.Errorf("budget message %q", ev.Message)
+	// The spent amount, not only the budget this test set itself.
+	if want := "Today's spend $0.06 has reached the daily budget of $0.05"; !strings.Contains(ev.Message, want) {
+		t.Errorf("budget message %q, want %q", ev.Message, want)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -130,7 +131,7 @@ func TestDailyBudget(t *testing.T) {
 	e.clock.Advance(time.Second) // settle
 	e.waitSnap("settled usage", 5*time.Second, func(s Snapshot) bool { return len(s.History) == 1 && s.TodayCost == 0.055 })
 	_, err := e.m.Start(ctx, "")
-	if !errors.Is(err, ErrBudgetReached) || !strings.Contains(err.Error(), "$0.06") && !strings.Contains(err.Error(), "$0.05") {
+	if !errors.Is(err, ErrBudgetReached) || !strings.Contains(err.Error(), "$0.06 spent today (UTC) of a $0.05 budget") {
 		t.Fatalf("Start over budget: %v", err)
 	}
 	if n := e.rec.count(EventBudgetReached); n != 1 {

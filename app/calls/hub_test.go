@@ -64,12 +64,51 @@ func TestHubLatestSnapshotWinsAndEventsKeepOrder(t *testing.T) {
 func TestHubCloseEndsSubscriptions(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	h := newHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	_, events, cancel := h.subscribe(Snapshot{})
+	snaps, events, cancel := h.subscribe(Snapshot{Overall: OverallBilling})
 	h.publishEvent(Event{Kind: EventEnded})
 	h.close()
-	for range events {
+	// Both channels close (bounded: a hub that never closes them fails
+	// here instead of hanging); the snapshot handed at subscribe is still
+	// readable, and an event not read before the close may be dropped (a
+	// reader that stopped must not hold Close up) but is never another.
+	var got []Event
+	var gotSnaps []Snapshot
+	timeout := time.After(10 * time.Second)
+	for events != nil || snaps != nil {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			got = append(got, ev)
+		case s, ok := <-snaps:
+			if !ok {
+				snaps = nil
+				continue
+			}
+			gotSnaps = append(gotSnaps, s)
+		case <-timeout:
+			t.Fatalf("close left a channel open (events open %v, snapshots open %v)", events != nil, snaps != nil)
+		}
 	}
-	cancel()
+	if len(got) > 1 || (len(got) == 1 && got[0].Kind != EventEnded) {
+		t.Errorf("events delivered around close: %+v", got)
+	}
+	if len(gotSnaps) != 1 || gotSnaps[0].Overall != OverallBilling {
+		t.Errorf("snapshots: %+v", gotSnaps)
+	}
+	cancel() // after close: no panic
+	// Subscribing after the close gets closed channels at once.
+	snaps, events, cancel = h.subscribe(Snapshot{})
+	defer cancel()
+	if _, ok := <-events; ok {
+		t.Error("an event channel open after close")
+	}
+	<-snaps
+	if _, ok := <-snaps; ok {
+		t.Error("a snapshot channel open after close")
+	}
 }
 
 func TestHubHoldsEventsUntilTheFirstSubscriber(t *testing.T) {

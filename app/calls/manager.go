@@ -171,13 +171,13 @@ func (m *Manager) loadState() []Event {
 	m.journal = j
 	if prob != nil {
 		m.log.Error("call journal problem", "err", prob.Error())
-		problems = append(problems, Event{Kind: EventJournalProblem, Time: m.now(), Message: prob.Error()})
+		problems = append(problems, Event{Kind: EventJournalProblem, Time: m.now(), Message: prob.Error(), AtRisk: prob.Unreadable})
 	}
 	hist, herr := loadHistory(m.cfg.StateDir, m.now())
 	m.history = hist
 	if herr != nil {
 		m.log.Warn("call history problem", "err", herr)
-		problems = append(problems, Event{Kind: EventJournalProblem, Time: m.now(), Message: herr.Error()})
+		problems = append(problems, Event{Kind: EventHistoryProblem, Time: m.now(), Message: herr.Error()})
 	}
 	return problems
 }

@@ -353,16 +353,17 @@ const (
 	EventKeyRejected                       // 401/403
 	EventBackOnline                        // checks work again after failing
 	EventUnjoinedExpired                   // our call was never joined and expired (free)
-	EventJournalProblem                    // the journal or history file was corrupt or unreadable
+	EventJournalProblem                    // the journal was corrupt or unreadable (AtRisk: unreadable)
 	EventAudioLost                         // our call's microphone or speaker stopped mid-call; the call still bills
 	EventAudioUnavailable                  // our call started without audio (the devices failed to open): text mode, still billing
+	EventHistoryProblem                    // the local call history was corrupt or unreadable: billing is not affected
 )
 
 func (k EventKind) String() string {
 	names := [...]string{"call started", "ending soon", "timed out", "ended by agent", "connection lost",
 		"ended", "end unconfirmed", "billing elsewhere", "recovered call ended", "billed summary",
 		"budget reached", "key rejected", "back online", "unjoined call expired", "journal problem", "audio lost",
-		"audio unavailable"}
+		"audio unavailable", "history problem"}
 	if k < 0 || int(k) >= len(names) {
 		return "unknown event"
 	}
@@ -376,4 +377,9 @@ type Event struct {
 	Time    time.Time
 	Call    CallView
 	Message string // complete human sentence, e.g. "Call timed out after 4:00, billed $0.20"
+	// AtRisk says money may be at risk now (EventJournalProblem: the
+	// journal cannot be read, so calls it lists may be billing unseen and
+	// no call can be started). Events whose kind says so (EventEndUnconfirmed)
+	// need not set it.
+	AtRisk bool
 }

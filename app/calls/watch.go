@@ -160,9 +160,10 @@ func (m *Manager) applyPoll(client *ultravox.Client, list []ultravox.Call, live 
 	for _, sc := range m.settling {
 		work.settle = append(work.settle, sc)
 	}
-	day := m.now().UTC().Format(time.DateOnly)
-	work.needUsage = m.usageDay != day || time.Since(m.usageAt) >= m.cfg.PollIdle
-	work.needAgents = m.agentsAt.IsZero() || time.Since(m.agentsAt) >= agentsRefresh
+	now := m.now() // the manager's clock, as usageAt and agentsAt are
+	day := now.UTC().Format(time.DateOnly)
+	work.needUsage = m.usageDay != day || now.Sub(m.usageAt) >= m.cfg.PollIdle
+	work.needAgents = m.agentsAt.IsZero() || now.Sub(m.agentsAt) >= agentsRefresh
 	m.checkDeadlinesLocked()
 	m.publishLocked()
 	return work, true
@@ -388,7 +389,7 @@ func (m *Manager) refreshAgents(ctx context.Context, client *ultravox.Client) {
 	if m.client != client {
 		return
 	}
-	m.agents, m.agentsAt = views, time.Now()
+	m.agents, m.agentsAt = views, m.now()
 	for _, oc := range m.ours {
 		if oc.view.AgentName == "" {
 			for _, a := range views {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/ultravox-tray/ultravox-tray/internal/sessionbus"
 )
 
 const (
@@ -370,7 +372,7 @@ type screenSaver struct {
 func newScreenSaver(opts Options) (*screenSaver, error) {
 	addr := opts.SessionBusAddress
 	if addr == "" {
-		addr = os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+		addr, _ = sessionbus.Address() // never one dbus-launch would start
 	}
 	if addr == "" {
 		return nil, nil

@@ -1,8 +1,9 @@
 // Package settings stores the user's settings (everything but the API key,
 // which lives in the keychain) as JSON in the user config directory:
 // os.UserConfigDir()/ultravox-tray/settings.json. Writes are atomic; a file
-// that cannot be read is kept aside under a new name, never overwritten, and
-// the app starts with defaults and a message that says what happened.
+// with bad values is kept aside under a new name, never overwritten; the
+// app keeps every valid value, says which were bad, and writes the repaired
+// file back.
 package settings
 
 import (
@@ -15,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -135,23 +137,54 @@ type Store struct {
 func NewStore(path string) *Store { return &Store{Path: path, now: time.Now} }
 
 // BrokenFileError says the settings file could not be used as it was. The
-// original is kept at KeptAt; Load returned defaults for what was bad.
+// original is kept at KeptAt; Load returned every valid value it held, with
+// defaults for the bad ones (Fields names each), and wrote that back.
 type BrokenFileError struct {
 	Path   string
 	KeptAt string
-	Reason string
+	Reason string       // what was wrong with the file as a whole, or ""
+	Fields []FieldError // each setting that was reset to its default
+	// WriteErr is why the repaired settings could not be written back
+	// (nil when they were).
+	WriteErr error
 }
 
 func (e *BrokenFileError) Error() string {
-	return fmt.Sprintf("the settings file %s %s; it was kept as %s and the app uses default settings for what was wrong", e.Path, e.Reason, e.KeptAt)
+	var b strings.Builder
+	fmt.Fprintf(&b, "the settings file %s ", e.Path)
+	if e.Reason != "" {
+		b.WriteString(e.Reason)
+	}
+	if len(e.Fields) > 0 {
+		if e.Reason != "" {
+			b.WriteString("; ")
+		}
+		var parts []string
+		for _, f := range e.Fields {
+			parts = append(parts, f.Error())
+		}
+		fmt.Fprintf(&b, "had %d bad setting(s), each reset to its default (%s); every other setting was kept", len(e.Fields), strings.Join(parts, "; "))
+	} else {
+		b.WriteString("; the app uses default settings")
+	}
+	fmt.Fprintf(&b, ". The original was kept as %s", e.KeptAt)
+	if e.WriteErr != nil {
+		fmt.Fprintf(&b, "; the repaired settings could not be written back (%v)", e.WriteErr)
+	} else {
+		b.WriteString(" and the repaired settings were saved")
+	}
+	return b.String()
 }
 
 // Load reads the settings. A missing file gives the defaults and no error.
-// A file that is not valid JSON, or holds invalid values, is renamed aside
-// (settings.json.broken-<time>) and Load returns the defaults (for bad
-// values: the good values with defaults for the bad ones) together with a
-// *BrokenFileError. Any other error (e.g. permission denied) is returned
-// with the defaults and leaves the file alone.
+// Every setting is read on its own: one of the wrong type or out of its
+// range takes its default and is named in the error, every other keeps its
+// value. A file that is not a JSON object gives the defaults. Either way the
+// original is renamed aside (settings.json.broken-<time>), the repaired
+// settings are written back (so the next start is quiet and keeps them),
+// and Load returns them with a *BrokenFileError. Any other error (e.g. the
+// file cannot be read) is returned with the defaults and leaves the file
+// alone.
 func (st *Store) Load() (Settings, error) {
 	def := Defaults()
 	raw, err := os.ReadFile(st.Path)
@@ -159,15 +192,50 @@ func (st *Store) Load() (Settings, error) {
 		return def, nil
 	}
 	if err != nil {
-		return def, fmt.Errorf("cannot read the settings file: %w", err)
+		return def, fmt.Errorf("cannot read the settings file (the app uses default settings and leaves the file alone): %w", err)
 	}
-	s := def
+	s, reason, fields := decode(raw)
+	if reason == "" && len(fields) == 0 {
+		return s, nil
+	}
+	be, err := st.keepAside(reason)
+	if err != nil {
+		return s, err
+	}
+	be.Fields = fields
+	be.WriteErr = st.Save(s)
+	return s, be
+}
+
+// decode reads raw field by field over the defaults. reason says what was
+// wrong with the file as a whole (then s is the defaults); fields lists the
+// settings reset to their defaults.
+func decode(raw []byte) (s Settings, reason string, fields []FieldError) {
+	def := Defaults()
+	var obj map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&s); err != nil {
-		return def, st.keepAside(describeJSONError(raw, err))
+	if err := dec.Decode(&obj); err != nil {
+		return def, describeJSONError(raw, err), nil
 	}
 	if dec.More() {
-		return def, st.keepAside("has extra data after the settings object")
+		return def, "has extra data after the settings object", nil
+	}
+	if obj == nil {
+		return def, "holds null instead of the settings object", nil
+	}
+	s = def
+	v := reflect.ValueOf(&s).Elem()
+	dv := reflect.ValueOf(def)
+	for i := 0; i < v.NumField(); i++ {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		val, ok := lookup(obj, name)
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(val, v.Field(i).Addr().Interface()); err != nil {
+			v.Field(i).Set(dv.Field(i))
+			fields = append(fields, FieldError{name, fmt.Sprintf("%s is not a %s", val, kindWord(v.Field(i).Kind()))})
+		}
 	}
 	if err := s.Validate(); err != nil {
 		var ve ValidationError
@@ -183,10 +251,38 @@ func (st *Store) Load() (Settings, error) {
 			case "dailyBudget":
 				s.DailyBudget = def.DailyBudget
 			}
+			fields = append(fields, fe)
 		}
-		return s, st.keepAside("had invalid values (" + strings.TrimPrefix(err.Error(), "invalid settings: ") + ")")
 	}
-	return s, nil
+	return s, "", fields
+}
+
+// lookup finds name in obj as encoding/json would: the exact key, else one
+// that matches without regard to case.
+func lookup(obj map[string]json.RawMessage, name string) (json.RawMessage, bool) {
+	if v, ok := obj[name]; ok {
+		return v, true
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func kindWord(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int:
+		return "whole number"
+	case reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	}
+	return k.String()
 }
 
 func describeJSONError(raw []byte, err error) string {
@@ -196,6 +292,9 @@ func describeJSONError(raw []byte, err error) string {
 		return fmt.Sprintf("is not valid JSON (line %d: %s)", line, se.Error())
 	}
 	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field == "" {
+		return fmt.Sprintf("is not a settings object (it holds a JSON %s)", te.Value)
+	}
 	if errors.As(err, &te) {
 		return fmt.Sprintf("has a value of the wrong type for %q (%s where %s was expected)", te.Field, te.Value, te.Type)
 	}
@@ -205,7 +304,7 @@ func describeJSONError(raw []byte, err error) string {
 	return "could not be read as settings (" + err.Error() + ")"
 }
 
-func (st *Store) keepAside(reason string) error {
+func (st *Store) keepAside(reason string) (*BrokenFileError, error) {
 	now := time.Now
 	if st.now != nil {
 		now = st.now
@@ -218,9 +317,12 @@ func (st *Store) keepAside(reason string) error {
 		kept = fmt.Sprintf("%s.broken-%s-%d", st.Path, now().UTC().Format("20060102T150405Z"), i)
 	}
 	if err := os.Rename(st.Path, kept); err != nil {
-		return fmt.Errorf("the settings file %s %s, and it could not be moved aside (%v); the app uses default settings and will not overwrite it", st.Path, reason, err)
+		if reason == "" {
+			reason = "had bad settings"
+		}
+		return nil, fmt.Errorf("the settings file %s %s, and it could not be moved aside (%v); the app uses what it could read and will not overwrite it", st.Path, reason, err)
 	}
-	return &BrokenFileError{Path: st.Path, KeptAt: kept, Reason: reason}
+	return &BrokenFileError{Path: st.Path, KeptAt: kept, Reason: reason}, nil
 }
 
 // Save validates s and writes it atomically (temporary file, fsync, rename).

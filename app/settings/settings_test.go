@@ -98,13 +98,14 @@ func TestBrokenJSONIsKeptAside(t *testing.T) {
 	if rerr != nil || string(kept) != content {
 		t.Fatalf("original not kept: %q %v", kept, rerr)
 	}
-	if _, err := os.Stat(st.Path); !errors.Is(err, os.ErrNotExist) {
-		t.Error("broken file still in place")
+	// The defaults were written back in its place: the next start is quiet.
+	if s, err := st.Load(); err != nil || s != Defaults() {
+		t.Errorf("after the repair: %+v, %v", s, err)
 	}
 	// A second broken file at the same second gets its own name.
 	os.WriteFile(st.Path, []byte("[]"), 0o600)
 	_, err = st.Load()
-	if !errors.As(err, &be) || be.KeptAt != st.Path+".broken-20261122T030405Z-1" || !strings.Contains(err.Error(), "wrong type") {
+	if !errors.As(err, &be) || be.KeptAt != st.Path+".broken-20261122T030405Z-1" || !strings.Contains(err.Error(), "not a settings object") {
 		t.Fatalf("second: %v", err)
 	}
 	os.WriteFile(st.Path, nil, 0o600)
@@ -133,19 +134,63 @@ func TestInvalidValuesKeepTheGoodOnes(t *testing.T) {
 	}
 }
 
+// A settings path that cannot be read (here a directory in its place,
+// which fails for root too) gives defaults and a message, and is left
+// alone: neither moved nor overwritten.
 func TestUnreadableFileIsLeftAlone(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads any file")
+	st := store(t)
+	os.MkdirAll(st.Path, 0o700)
+	os.WriteFile(filepath.Join(st.Path, "keep"), []byte("x"), 0o600)
+	s, err := st.Load()
+	if err == nil || !strings.Contains(err.Error(), "cannot read the settings file") || s != Defaults() {
+		t.Fatalf("settings %+v, err %v", s, err)
 	}
+	if fi, err := os.Stat(st.Path); err != nil || !fi.IsDir() {
+		t.Errorf("the directory was moved or replaced: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(st.Path, "keep")); err != nil || string(b) != "x" {
+		t.Errorf("its content changed: %q %v", b, err)
+	}
+}
+
+// Issue 12, defect 2: one value of the wrong type and one out of range reset
+// only those two settings, each named; the daily budget and "end calls when
+// the screen locks" off survive; the repaired file is written back and the
+// original kept beside it.
+func TestBadValuesResetOnlyThemselvesAndTheFileIsRepaired(t *testing.T) {
 	st := store(t)
 	os.MkdirAll(filepath.Dir(st.Path), 0o700)
-	os.WriteFile(st.Path, []byte(`{}`), 0o000)
-	_, err := st.Load()
-	if err == nil || !strings.Contains(err.Error(), "cannot read the settings file") {
+	orig := `{"defaultAgentId":"ag","dailyBudget":3,"endCallsOnLock":false,"headset":true,` +
+		`"maxDurationSeconds":5,"joinTimeoutSeconds":"twenty","pricePerMinute":0.07}`
+	os.WriteFile(st.Path, []byte(orig), 0o600)
+	s, err := st.Load()
+	var be *BrokenFileError
+	if !errors.As(err, &be) {
 		t.Fatalf("err %v", err)
 	}
-	if _, err := os.Stat(st.Path); err != nil {
-		t.Error("file was moved")
+	want := Defaults()
+	want.DefaultAgentID, want.DailyBudget, want.EndCallsOnLock, want.Headset, want.PricePerMinute = "ag", 3, false, true, 0.07
+	if s != want {
+		t.Errorf("settings %+v\nwant     %+v", s, want)
+	}
+	var names []string
+	for _, f := range be.Fields {
+		names = append(names, f.Field)
+	}
+	if strings.Join(names, ",") != "joinTimeoutSeconds,maxDurationSeconds" {
+		t.Errorf("bad fields named %v", names)
+	}
+	for _, w := range []string{"joinTimeoutSeconds", "\"twenty\" is not a whole number", "maxDurationSeconds", "got 5", be.KeptAt, "every other setting was kept"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("message lacks %q: %s", w, err)
+		}
+	}
+	if kept, _ := os.ReadFile(be.KeptAt); string(kept) != orig {
+		t.Errorf("original not kept beside: %q", kept)
+	}
+	again, err := st.Load()
+	if err != nil || again != want {
+		t.Errorf("the repaired file was not written back: %+v, %v", again, err)
 	}
 }
 

@@ -101,7 +101,7 @@ func (c *Client) create(ctx context.Context, op, path string, body any, meta map
 		if wrote && e.Kind == KindCanceled {
 			// The caller gave up after the request left: the server may
 			// have created the call, and there is no context left to look.
-			return nil, maybeCreated(e, rid, nil)
+			return nil, c.maybeCreated(e, rid, nil)
 		}
 		ambiguous := wrote && (e.Kind == KindNetwork || e.Kind == KindTimeout || e.Kind == KindServer ||
 			e.Kind == KindMalformed || e.Status == http.StatusServiceUnavailable)
@@ -116,14 +116,14 @@ func (c *Client) create(ctx context.Context, op, path string, body any, meta map
 		c.log.Debug("ultravox create failed", "op", op, "attempt", attempt+1, "status", e.Status, "kind", e.Kind.String(), "ambiguous", ambiguous, "wait", wait)
 		if !c.sleep(ctx, wait) {
 			if ambiguous {
-				return nil, maybeCreated(e, rid, nil)
+				return nil, c.maybeCreated(e, rid, nil)
 			}
 			return nil, e
 		}
 		if ambiguous {
 			found, lerr := c.FindCallByMetadata(ctx, MetaRequestID, rid, since)
 			if lerr != nil {
-				return nil, maybeCreated(e, rid, lerr)
+				return nil, c.maybeCreated(e, rid, lerr)
 			}
 			if found != nil {
 				c.log.Info("ultravox create answer was lost; found the call by its request id", "op", op, "call", shortID(found.CallID))
@@ -137,11 +137,13 @@ func (c *Client) create(ctx context.Context, op, path string, body any, meta map
 }
 
 // maybeCreated marks an ambiguous create failure whose outcome could not be
-// checked: the call may exist.
-func maybeCreated(e *Error, rid string, lookup error) *Error {
+// checked: the call may exist. The request id goes to the log (and stays in
+// the caller's journal), not into the message a user may see.
+func (c *Client) maybeCreated(e *Error, rid string, lookup error) *Error {
+	c.log.Warn("ultravox create: the call may have been created; it can be found by its request id", "request", rid)
 	out := *e
 	out.maybeCreated = true
-	msg := "the call may have been created; look it up by request id " + rid
+	msg := "the call may have been created"
 	if lookup != nil {
 		msg += " (the lookup failed too: " + lookup.Error() + ")"
 	}

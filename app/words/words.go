@@ -39,6 +39,28 @@ func Money(dollars float64) string {
 	return fmt.Sprintf("$%d.%02d", int64(cents)/100, int64(cents)%100)
 }
 
+// Minutes shows billed minutes by the rule Money uses (half up), so that an
+// amount next to them never disagrees: tenths of a minute below ten minutes
+// ("0.1 min" for a 6-second call, "2.5 min"), whole minutes from ten on; a
+// positive amount below a twentieth of a minute is "<0.1 min", never "0 min"
+// beside a cost.
+func Minutes(m float64) string {
+	if m <= 0 {
+		return "0 min"
+	}
+	if m >= 10 {
+		return fmt.Sprintf("%d min", int64(math.Round(m+1e-9)))
+	}
+	tenths := int64(math.Round(m*10 + 1e-9))
+	switch {
+	case tenths == 0:
+		return "<0.1 min"
+	case tenths%10 == 0:
+		return fmt.Sprintf("%d min", tenths/10)
+	}
+	return fmt.Sprintf("%d.%d min", tenths/10, tenths%10)
+}
+
 // Capitalize upper-cases the first letter of s.
 func Capitalize(s string) string {
 	r, size := utf8.DecodeRuneInString(s)

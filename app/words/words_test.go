@@ -48,6 +48,28 @@ func TestMoney(t *testing.T) {
 	}
 }
 
+func TestMinutes(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		m    float64
+		want string
+	}{
+		{0, "0 min"},
+		{-1, "0 min"},
+		{0.01, "<0.1 min"},
+		{0.05, "0.1 min"}, // half up, as Money
+		{0.1, "0.1 min"},  // a 6-second call: beside "$0.01", never "0 min"
+		{2.5, "2.5 min"},
+		{3, "3 min"},
+		{9.96, "10 min"},
+		{17.6, "18 min"},
+	} {
+		if got := Minutes(c.m); got != c.want {
+			t.Errorf("Minutes(%v) = %q, want %q", c.m, got, c.want)
+		}
+	}
+}
+
 func TestCapitalizeAndSentence(t *testing.T) {
 	t.Parallel()
 	if got := Capitalize("éa b"); got != "Éa b" {

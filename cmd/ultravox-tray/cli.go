@@ -15,6 +15,7 @@ const (
 	exitError          = 1
 	exitUsage          = 2
 	exitAlreadyRunning = 3
+	exitNoDisplay      = 4 // no X11 or Wayland display: leftover calls were ended, no tray shown
 )
 
 // exitCode is the exit code for an error that stops the start.
@@ -58,7 +59,10 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ultravox-tray [--demo] [--no-audio]\n\n"+
 			"Environment: ULTRAVOX_API_KEY, ULTRAVOX_API_URL, ULTRAVOX_AGENT_ID, XDG_CONFIG_HOME, XDG_STATE_HOME.\n"+
-			"With no API key (keychain or ULTRAVOX_API_KEY) and no ULTRAVOX_API_URL it starts in demo mode.\n\n")
+			"With no API key (keychain or ULTRAVOX_API_KEY) and no ULTRAVOX_API_URL it starts in demo mode.\n"+
+			"SIGINT, SIGTERM, SIGHUP and SIGQUIT quit as the menu's Quit does: live calls are ended first.\n"+
+			"Exit codes: 0 quit, 1 error, 2 usage error, 3 already running, 4 no display (DISPLAY and\n"+
+			"WAYLAND_DISPLAY unset; calls left from an earlier run are ended before it exits).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -19,7 +19,7 @@ type keySource struct {
 }
 
 func newKeySource(log *slog.Logger) keySource {
-	return keySource{store: secrets.New(), apiURL: os.Getenv("ULTRAVOX_API_URL"), log: log}
+	return keySource{store: secrets.New(secrets.TakeEnv()), apiURL: os.Getenv("ULTRAVOX_API_URL"), log: log}
 }
 
 // startKey is what the app starts with.

@@ -28,6 +28,8 @@ import (
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/assets"
+	_ "github.com/ultravox-tray/ultravox-tray/internal/localeenv" // before Fyne's locale lookup
+	"github.com/ultravox-tray/ultravox-tray/internal/sessionbus"
 	"github.com/ultravox-tray/ultravox-tray/ui"
 	"github.com/ultravox-tray/ultravox-tray/ui/notify"
 )
@@ -35,8 +37,8 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// AppID is the Fyne application ID (preferences, desktop entry).
-const AppID = "io.github.ultravox-tray"
+// appName is the name the tray host shows for the icon.
+const appName = "Ultravox Tray"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
@@ -49,8 +51,15 @@ func run(args []string, stderr io.Writer) int {
 		return flagsOnly(f, err, stderr)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Before anything touches D-Bus: no library may start a session bus
+	// (dbus-launch) when there is none; openSender then says notifications
+	// are off.
+	if err := sessionbus.Pin(); err != nil {
+		logger.Warn("no session bus: notifications are off", "err", err)
+	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "ultravox-tray:", err)
+		tellStartError(err) // not only stderr, which nobody reads from a menu start
 		return exitCode(err)
 	}
 
@@ -112,11 +121,23 @@ func run(args []string, stderr io.Writer) int {
 	stopPower := watchPower(mgr, func() bool { return p.current().EndCallsOnLock }, coal, logger)
 	defer stopPower()
 
-	a := fyneapp.NewWithID(AppID)
+	endAll := endEverything(mgr, logger)
+	defer endOnPanic(endAll, logger)
+	if err := displayProblem(); err != nil {
+		endLeftoversBounded(endAll) // the journal's leftovers must not keep billing
+		fmt.Fprintln(stderr, "ultravox-tray:", err)
+		return exitNoDisplay
+	}
+
+	// No Fyne app ID, so no Fyne preferences file: the app keeps its
+	// settings in app/settings. With an ID, Fyne 2.7.4 rewrites
+	// preferences.json at quit (os.Create, then write) and its own file
+	// watch can reload it between the two: "Preferences load error: EOF".
+	fyneapp.SetMetadata(fyne.AppMetadata{Name: appName})
+	a := fyneapp.NewWithID("")
 	a.SetIcon(fyne.NewStaticResource("ultravox-tray.png", assets.AppIcon()))
 	var tray *ui.Tray
 	rs := &restart{args: args, quit: func() { tray.Quit() }}
-	endAll := endEverything(mgr, logger)
 	tray, err = ui.NewTray(ui.Config{
 		App: a, Manager: mgr, Prefs: p.forUI(keys, key.fromEnv, keys.onChange(be.demo, mgr, rs.leaveDemo)),
 		EndEverything: endAll, TryDemo: rs.enterDemo, Logger: logger,
@@ -125,11 +146,13 @@ func run(args []string, stderr io.Writer) int {
 		return fail(err)
 	}
 	watchTrayHost(stderr, tray, coal)
+	stopSignals := quitOnSignals(tray.Quit)
+	defer stopSignals()
 	tray.Start()
 	notices.show(coal)
 	logger.Info("ultravox-tray running", "version", version, "demo", be.demo, "pid", os.Getpid())
 
-	a.Run() // returns after Quit, SIGINT/SIGTERM (Fyne catches both) or the WM's close
+	a.Run() // returns after Quit, SIGINT/SIGTERM (Fyne catches both), SIGHUP/SIGQUIT (quitOnSignals) or the WM's close
 
 	// Whatever ended the loop: end our live calls, bounded, before exiting.
 	tray.Stop()

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
@@ -87,9 +86,12 @@ func startItems(s calls.Snapshot) []Item {
 		defName = def
 	}
 	start := Item{Action: Action{Kind: ActStartCall, Arg: def}}
+	busy := startBusy(s)
 	switch {
 	case s.Starting:
 		start.Label = LabelStartCall + " (starting…)"
+	case busy != "":
+		start.Label = LabelStartCall + " (" + busy + ")"
 	case def == "":
 		start.Label = LabelStartCall + " (no agent: choose one in Settings)"
 	default:
@@ -101,21 +103,43 @@ func startItems(s calls.Snapshot) []Item {
 	}
 	out := []Item{start}
 	if len(agents) > 1 {
-		sub := Item{Label: LabelStartWith, Enabled: !s.Starting}
+		free := !s.Starting && busy == ""
+		sub := Item{Label: LabelStartWith, Enabled: free}
 		// Default first, then the others in the manager's order.
 		for _, a := range agents {
 			if a.ID == def {
-				sub.Children = append(sub.Children, Item{Label: agentLabel(a) + " (default)", Enabled: !s.Starting, Action: Action{Kind: ActStartCall, Arg: a.ID}})
+				sub.Children = append(sub.Children, Item{Label: agentLabel(a) + " (default)", Enabled: free, Action: Action{Kind: ActStartCall, Arg: a.ID}})
 			}
 		}
 		for _, a := range agents {
 			if a.ID != def {
-				sub.Children = append(sub.Children, Item{Label: agentLabel(a), Enabled: !s.Starting, Action: Action{Kind: ActStartCall, Arg: a.ID}})
+				sub.Children = append(sub.Children, Item{Label: agentLabel(a), Enabled: free, Action: Action{Kind: ActStartCall, Arg: a.ID}})
 			}
 		}
 		out = append(out, sub)
 	}
 	return out
+}
+
+// startBusy says why a new call cannot be started now, or "": one of ours
+// is connecting, live or ending (a double click on Start call must do
+// nothing visible). A call whose end the server never confirmed does not
+// block: that can last, and the status line already warns of it.
+func startBusy(s calls.Snapshot) string {
+	why := ""
+	for _, c := range s.Ours {
+		switch c.State {
+		case calls.CallCreating, calls.CallJoining:
+			return "connecting a call…"
+		case calls.CallBilling:
+			why = "a call is live: end it first"
+		case calls.CallEnding:
+			if why == "" {
+				why = "ending the last call…"
+			}
+		}
+	}
+	return why
 }
 
 func agentLabel(a calls.AgentView) string {
@@ -144,7 +168,8 @@ func recentItem(s calls.Snapshot, opt Options) Item {
 	return it
 }
 
-// todayLabel is "Today: N min, $X". While a call is live the manager's
+// todayLabel is "Today: N min, $X" (words.Minutes and words.Money: one
+// rounding rule, so a 6-second call is not "0 min, $0.01"). While a call is live the manager's
 // running total ticks; the menu must not, so it then shows only the settled
 // history of today plus a note that a live call adds to it.
 func todayLabel(s calls.Snapshot, now time.Time) string {
@@ -153,7 +178,7 @@ func todayLabel(s calls.Snapshot, now time.Time) string {
 	if live {
 		mins, cost = s.SettledToday(now)
 	}
-	l := fmt.Sprintf("Today: %d min, %s", int(math.Round(mins)), words.Money(cost))
+	l := fmt.Sprintf("Today: %s, %s", words.Minutes(mins), words.Money(cost))
 	if live {
 		l += " + live call"
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/ultravox-tray/ultravox-tray/internal/sessionbus"
 )
 
 // appName is the application name shown by the notification server.
@@ -19,10 +21,14 @@ type DBus struct {
 	ids map[string]uint32 // the server's id of the last notification per Key
 }
 
-// NewDBus connects to the session bus (DBUS_SESSION_BUS_ADDRESS). The
-// connection is private: Close closes it.
+// NewDBus connects to the session bus (DBUS_SESSION_BUS_ADDRESS), never
+// starting one (sessionbus). The connection is private: Close closes it.
 func NewDBus() (*DBus, error) {
-	conn, err := dbus.ConnectSessionBus()
+	addr, err := sessionbus.Address()
+	if err != nil {
+		return nil, fmt.Errorf("notifications are off: %w", err)
+	}
+	conn, err := dbus.Connect(addr)
 	if err != nil {
 		return nil, fmt.Errorf("notifications need the D-Bus session bus: %w", err)
 	}

@@ -22,6 +22,11 @@ type Notification struct {
 	// Key groups notifications that replace each other on screen (e.g.
 	// everything about one call); empty for none.
 	Key string
+	// Now marks news about money (a lost connection, an unconfirmed end, a
+	// time-out, a call billing elsewhere): the Coalescer sends it at once,
+	// on its own, never bundled or held for its rate window. Urgent implies
+	// it.
+	Now bool
 }
 
 // Sender shows notifications.
@@ -46,6 +51,7 @@ func fromEvent(ev calls.Event) (n Notification, ok bool) {
 		}
 	}
 	n.Key = c.ID
+	defer func() { n.Now = n.Now || n.Urgent || billingNews(ev.Kind) }()
 	switch ev.Kind {
 	case calls.EventCallStarted:
 		n.Summary = "Call started: billing"
@@ -71,6 +77,9 @@ func fromEvent(ev calls.Event) (n Notification, ok bool) {
 		fallback("A call this app did not start is live on your account.")
 	case calls.EventRecoveredEnded:
 		n.Summary = "Earlier call ended"
+		if c.Joined.IsZero() {
+			n.Summary = "Earlier call ended: nothing billed" // never joined: it cost nothing
+		}
 		fallback(fmt.Sprintf("%s from an earlier session was still live and has been ended.", who))
 	case calls.EventBilledSummary:
 		n.Summary = "Call billed"
@@ -87,16 +96,29 @@ func fromEvent(ev calls.Event) (n Notification, ok bool) {
 		n.Summary = "Call never joined"
 		fallback(fmt.Sprintf("%s was never joined and expired; it cost nothing.", who))
 	case calls.EventJournalProblem:
-		// The journal is what ends this app's calls after a crash: the user
-		// must know when it could not be read or written.
-		n.Summary = "Crash protection problem"
+		// The journal is what ends this app's calls after a crash. Urgent
+		// only when it cannot be read (calls it lists may be billing unseen);
+		// a corrupt one moved aside with its references recovered is news,
+		// not an alarm.
 		n.Key = "journal"
-		n.Urgent = true
 		body = words.Sentence(body)
+		if !ev.AtRisk {
+			n.Summary = "Call journal repaired"
+			fallback("The call journal was damaged and has been repaired.")
+			break
+		}
+		n.Summary = "Crash protection problem"
+		n.Urgent = true
 		if body == "" {
 			body = "The call journal could not be read or written."
 		}
 		body += " Until this is fixed, a call this app starts may keep billing after a crash until its time limit."
+	case calls.EventHistoryProblem:
+		n.Summary = "Call history problem"
+		n.Key = "history"
+		body = words.Sentence(body)
+		fallback("The call history could not be read.")
+		body += " Recent calls may be incomplete; billing and crash protection are not affected."
 	case calls.EventEnded:
 		// Our own hang-up: the user asked for it, and EventBilledSummary
 		// follows with the billed time and cost.
@@ -125,6 +147,16 @@ func fromEvent(ev calls.Event) (n Notification, ok bool) {
 	return n, true
 }
 
+// billingNews are the kinds that tell of money now: sent at once, alone.
+func billingNews(k calls.EventKind) bool {
+	switch k {
+	case calls.EventEndingSoon, calls.EventTimedOut, calls.EventConnectionLost, calls.EventEndUnconfirmed,
+		calls.EventBillingElsewhere, calls.EventBudgetReached:
+		return true
+	}
+	return false
+}
+
 // billed is the call's billed time: the server's once settled, until then
 // the elapsed time rounded up to the billing unit.
 func billed(c calls.CallView) time.Duration {
@@ -137,7 +169,8 @@ func billed(c calls.CallView) time.Duration {
 // Coalescer sends one notification per event: the first of a quiet period at
 // once, the ones that follow within the window merged into one popup when the
 // window closes, and the same event (kind and call) only once per dedupe
-// period.
+// period. News about money (Notification.Now) is never merged nor held: it
+// goes out at once, on its own.
 type Coalescer struct {
 	sender  Sender
 	window  time.Duration
@@ -196,6 +229,14 @@ func (c *Coalescer) Push(n Notification, dedupeKey string) {
 		if now.Sub(t) >= c.dedupe {
 			delete(c.seen, k)
 		}
+	}
+	if n.Now || n.Urgent {
+		c.sendLocked(n)
+		if !c.open { // what follows it is still rate-bounded
+			c.open = true
+			c.timer = time.AfterFunc(c.window, c.flush)
+		}
+		return
 	}
 	if c.open {
 		c.pending = append(c.pending, n)

@@ -98,12 +98,13 @@ func TestCoalescerOnePerEventNoStorm(t *testing.T) {
 	if got[0].Summary != "Call timed out" {
 		t.Fatalf("first %+v", got[0])
 	}
-	// The same event again is dropped; a burst of others becomes one popup.
+	// The same event again is dropped; a burst of others becomes one popup
+	// (news about money never does: TestBillingNoticesAreNeverBundledOrDelayed).
 	c.Event(ev)
 	other := call()
 	other.ID = "c2"
-	c.Event(calls.Event{Kind: calls.EventEndUnconfirmed, Call: other})
-	c.Event(calls.Event{Kind: calls.EventBillingElsewhere, Call: calls.CallView{ID: "x"}})
+	c.Event(calls.Event{Kind: calls.EventRecoveredEnded, Call: other})
+	c.Event(calls.Event{Kind: calls.EventKeyRejected})
 	c.Event(calls.Event{Kind: calls.EventEnded, Call: other}) // no popup
 	got = waitFor(t, r, 2)
 	time.Sleep(400 * time.Millisecond)
@@ -112,14 +113,14 @@ func TestCoalescerOnePerEventNoStorm(t *testing.T) {
 		t.Fatalf("%d popups: %+v", len(got), got)
 	}
 	m := got[1]
-	if m.Summary != "Ultravox Tray: 2 updates" || !m.Urgent || !strings.Contains(m.Body, "Call may still be billing: ") || !strings.Contains(m.Body, "A call is billing elsewhere: ") {
+	if m.Summary != "Ultravox Tray: 2 updates" || m.Urgent || !strings.Contains(m.Body, "Earlier call ended: ") || !strings.Contains(m.Body, "API key rejected: ") {
 		t.Errorf("merged %+v", m)
 	}
 	// After a quiet window the next event goes out at once.
 	time.Sleep(400 * time.Millisecond)
-	c.Event(calls.Event{Kind: calls.EventBudgetReached, Message: "Daily budget of $1.00 reached"})
+	c.Event(calls.Event{Kind: calls.EventUnjoinedExpired, Call: call(), Message: "Call with Support agent was never joined and expired; it cost nothing."})
 	got = waitFor(t, r, 3)
-	if got[2].Summary != "Daily budget reached" || got[2].Body != "Daily budget of $1.00 reached" {
+	if got[2].Summary != "Call never joined" || got[2].Body != "Call with Support agent was never joined and expired; it cost nothing." {
 		t.Errorf("third %+v", got[2])
 	}
 	// Push: other notices share the rate limit and the dedupe.
@@ -156,38 +157,43 @@ func TestCoalescerCloseFlushesAndReportsErrors(t *testing.T) {
 	}
 }
 
+// A journal that cannot be read puts money at risk now: urgent, and it
+// says what is at stake. (A recovered one is not: see
+// TestStateFileEventsAreWordedForWhatTheyAre.)
 func TestJournalProblemIsUrgent(t *testing.T) {
-	msg := "the call journal /s/journal.json was corrupt (unexpected EOF) and was moved to /s/journal.json.corrupt-x; 1 call reference(s) were recovered from it and will be checked"
-	n, ok := fromEvent(calls.Event{Kind: calls.EventJournalProblem, Message: msg})
+	msg := "the call journal /s/journal.json cannot be read (permission denied); new calls are refused until it can be, so that calls it lists are never forgotten"
+	n, ok := fromEvent(calls.Event{Kind: calls.EventJournalProblem, Message: msg, AtRisk: true})
 	if !ok || !n.Urgent || n.Summary != "Crash protection problem" || n.Key != "journal" {
 		t.Fatalf("journal problem: %+v %v", n, ok)
 	}
-	if !strings.HasPrefix(n.Body, "The call journal /s/journal.json was corrupt") || !strings.Contains(n.Body, "will be checked. Until this is fixed") ||
+	if !strings.HasPrefix(n.Body, "The call journal /s/journal.json cannot be read") || !strings.Contains(n.Body, "never forgotten. Until this is fixed") ||
 		!strings.Contains(n.Body, "may keep billing after a crash") {
 		t.Errorf("body %q", n.Body)
 	}
 	// Without a message it still says what is at stake.
-	n, ok = fromEvent(calls.Event{Kind: calls.EventJournalProblem})
+	n, ok = fromEvent(calls.Event{Kind: calls.EventJournalProblem, AtRisk: true})
 	if !ok || !strings.HasPrefix(n.Body, "The call journal could not be read or written.") {
 		t.Errorf("no message: %+v %v", n, ok)
 	}
 	// Through the coalescer: the journal and the history problem at start
-	// both reach the user (they differ in their message).
+	// both reach the user, each worded for what it is.
 	r := &recorder{}
 	c := NewCoalescer(r, 50*time.Millisecond, time.Minute, nil)
-	c.Event(calls.Event{Kind: calls.EventJournalProblem, Message: msg})
-	c.Event(calls.Event{Kind: calls.EventJournalProblem, Message: "the call history h.json cannot be read"})
+	c.Event(calls.Event{Kind: calls.EventJournalProblem, Message: msg, AtRisk: true})
+	c.Event(calls.Event{Kind: calls.EventHistoryProblem, Message: "the call history h.json cannot be read"})
 	got := waitFor(t, r, 2)
 	c.Close()
-	if !got[1].Urgent || !strings.Contains(got[1].Body, "The call history h.json cannot be read.") {
-		t.Errorf("second %+v", got[1])
+	for _, n := range got {
+		if n.Summary == "Call history problem" && (n.Urgent || !strings.Contains(n.Body, "The call history h.json cannot be read.")) {
+			t.Errorf("history %+v", n)
+		}
 	}
 }
 
 func TestUnknownKindShowsItsMessage(t *testing.T) {
 	// A kind this version has no case for (say the manager adds "audio
-	// device lost" after EventJournalProblem).
-	k := calls.EventJournalProblem + 1
+	// device lost" after the last kind it names).
+	k := calls.EventHistoryProblem + 1
 	for k.String() != "unknown event" {
 		k++
 	}
