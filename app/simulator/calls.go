@@ -64,6 +64,7 @@ type simCall struct {
 	audioInBytes  int
 	audioOutBytes int
 	messages      []Message
+	priorCallID   string // the call this one continues (review.go)
 }
 
 // keepAudio records one frame, keeping its PCM while under limit.
