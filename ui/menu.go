@@ -78,7 +78,7 @@ func (t *Tray) do(a model.Action) {
 		t.windows.showHistory()
 	case model.ActUsage:
 		t.windows.showUsage()
-	case model.ActStartTextCall:
+	case model.ActTextCall:
 		if rv := t.cfg.Review; rv != nil {
 			background("Start text call", func(ctx context.Context) error {
 				v, err := rv.StartText(ctx, a.Arg)

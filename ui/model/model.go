@@ -31,7 +31,7 @@ const (
 	ActTryDemo               // restart into demo mode
 	ActRecheck               // check the account now
 	ActQuit                  // end calls, then quit
-	ActStartTextCall         // Arg: agent ID; a text-only call (review.go)
+	ActTextCall              // Arg: agent ID; a text-only call (review.go)
 	ActHistory               // open the call history window
 	ActUsage                 // open the usage window
 )

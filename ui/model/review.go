@@ -255,7 +255,7 @@ const (
 func textCallItem(s calls.Snapshot) Item {
 	it := Item{Label: LabelStartText, Enabled: !s.Starting && len(s.Agents) > 0}
 	add := func(a calls.AgentView, suffix string) {
-		it.Children = append(it.Children, Item{Label: agentLabel(a) + suffix, Enabled: it.Enabled, Action: Action{Kind: ActStartTextCall, Arg: a.ID}})
+		it.Children = append(it.Children, Item{Label: agentLabel(a) + suffix, Enabled: it.Enabled, Action: Action{Kind: ActTextCall, Arg: a.ID}})
 	}
 	for _, a := range s.Agents {
 		if a.ID == s.DefaultAgentID {
