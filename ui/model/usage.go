@@ -48,9 +48,9 @@ type UsageView struct {
 // UsageHint tells how to read a bar.
 const UsageHint = "Point at or tap a bar to see that day's minutes and cost."
 
-// Usage is the usage window for u, with today's bar taken from the
-// snapshot when it is of the same UTC day (it includes the live call and
-// ticks while the window is open). err is the last refresh's failure (nil
+// Usage is the usage window for u. While a call is live, today's bar is
+// the snapshot's figure (the service's usage plus the live call, ticking
+// while the window is open). err is the last refresh's failure (nil
 // when it worked); selected is the chosen bar's date ("" for none).
 func Usage(u calls.Usage, s calls.Snapshot, now time.Time, err error, selected string) UsageView {
 	v := UsageView{Title: UsageTitle, Hint: UsageHint}
@@ -62,7 +62,9 @@ func Usage(u calls.Usage, s calls.Snapshot, now time.Time, err error, selected s
 	for _, d := range u.Days {
 		date := d.Day.UTC().Format(time.DateOnly)
 		b := UsageBar{Date: date, Label: fmt.Sprint(d.Day.UTC().Day()), Minutes: d.Minutes, Today: date == today}
-		if b.Today && (s.TodayMinutes > b.Minutes || live) {
+		if b.Today && live && s.TodayMinutes > b.Minutes {
+			// The service's figure plus the running call, as the manager
+			// counts it; otherwise the service's own records.
 			b.Minutes = s.TodayMinutes
 		}
 		b.Cost = roundCents(b.Minutes * price)
