@@ -191,7 +191,7 @@ func whyEnded(reason string, lines []ReviewLine) string {
 	var what string
 	switch reason {
 	case ultravox.EndReasonAgentHangup:
-		what = "The agent ended the call"
+		what = "Ultravox says the agent hung up"
 	case ultravox.EndReasonTimeout:
 		what = "The call reached its time limit"
 	default:

@@ -42,7 +42,7 @@ func TestReviewWords(t *testing.T) {
 			c.ShortSummary, c.Summary = sp("Asked the time."), sp("The user asked the time; the agent could not tell.")
 		}, snap: idle, now: ended.Add(time.Minute),
 			wantRows:  map[string]string{"Agent": "Support agent", "Billed time": "2:36", "Cost": "$0.13", "Ended": "Agent hung up", "Billing": "Billed", "Reference": "c-1"},
-			wantShort: "Asked the time.", wantWhy: "The agent ended the call. The agent's last words: “Sorry, I cannot tell. Bye!”", wantCont: true},
+			wantShort: "Asked the time.", wantWhy: "Ultravox says the agent hung up. The agent's last words: “Sorry, I cannot tell. Bye!”", wantCont: true},
 		{name: "timeout, summary pending, recorded", call: func(c *ultravox.Call) {
 			c.EndReason = sp(ultravox.EndReasonTimeout)
 			c.BillingStatus = ultravox.BillingStatusPending
