@@ -248,3 +248,33 @@ func (st *storageHost) serve(w http.ResponseWriter, r *http.Request) {
 func (st *storageHost) close() {
 	st.srv.Close()
 }
+
+// summaries are the call's short and full summary: none until the call has
+// ended, been joined and settled (the service writes them after the call),
+// then a sentence built from its messages.
+func (c *simCall) summaries() (short, full *string) {
+	if c.ended.IsZero() || c.joined.IsZero() || !c.settled {
+		return nil, nil
+	}
+	user, agent := 0, 0
+	for _, m := range c.messages {
+		switch m.Role {
+		case "MESSAGE_ROLE_USER":
+			user++
+		case "MESSAGE_ROLE_AGENT":
+			agent++
+		}
+	}
+	why := map[string]string{
+		EndHangup: "the caller hung up", EndAgentHangup: "the agent hung up", EndTimeout: "it reached its time limit",
+		EndConnectionError: "the connection was lost", EndSystemError: "of a system error",
+	}[c.endReason]
+	if why == "" {
+		why = "it ended"
+	}
+	dur := c.ended.Sub(c.joined).Round(time.Second)
+	s := fmt.Sprintf("A %s call: the caller said %d thing(s), the agent %d.", formatDuration(dur), user, agent)
+	f := fmt.Sprintf("The caller and the simulated agent talked for %s (%d message(s) from the caller, %d from the agent); the call ended because %s.",
+		formatDuration(dur), user, agent, why)
+	return &s, &f
+}
