@@ -168,3 +168,54 @@ func TestRecordingRedirectAndTextCall(t *testing.T) {
 		t.Errorf("storage requests %+v", st)
 	}
 }
+
+// A recording plays through the calls' speaker with the microphone muted,
+// at real time, all of it; Stop ends it at once; while a call is live the
+// speaker is the call's.
+func TestPlayRecording(t *testing.T) {
+	audio := &memAudio{}
+	e := newEnv(t, envOpt{audio: audio})
+	s := e.m.Settings()
+	s.RecordCalls = map[string]bool{e.sim.Agents()[0].AgentID: true}
+	if err := e.m.ApplySettings(s); err != nil {
+		t.Fatal(err)
+	}
+	v := e.startBilling()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := e.m.PlayRecording(ctx, v.ID, func(error) {}); err == nil || !strings.Contains(err.Error(), "a call is using the speaker") {
+		t.Fatalf("play during a call: %v", err)
+	}
+	time.Sleep(time.Second)
+	e.endAndSettle(v)
+	var wav bytes.Buffer
+	if _, err := e.m.Recording(ctx, v.ID, &wav); err != nil {
+		t.Fatal(err)
+	}
+	pcm, rate, err := wavPCM(wav.Bytes())
+	if err != nil || rate != 16000 || len(pcm) < 16000 {
+		t.Fatalf("recording: %d bytes at %d Hz, %v", len(pcm), rate, err)
+	}
+	done := make(chan error, 1)
+	began := time.Now()
+	if _, err := e.m.PlayRecording(ctx, v.ID, func(err error) { done <- err }); err != nil {
+		t.Fatal(err)
+	}
+	sess := audio.last()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(began)
+	wantDur := time.Duration(len(pcm)) * time.Second / time.Duration(2*rate)
+	if got := sess.played.Load(); got != int64(len(pcm)) || !sess.micMuted.Load() || !sess.closed.Load() || took < wantDur-200*time.Millisecond {
+		t.Errorf("played %d of %d bytes in %v (recording %v), mic muted %v, closed %v", got, len(pcm), took, wantDur, sess.micMuted.Load(), sess.closed.Load())
+	}
+	stop, err := e.m.PlayRecording(ctx, v.ID, func(err error) { done <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-done; err != nil || audio.last().clears.Load() == 0 || audio.last().played.Load() >= int64(len(pcm)) {
+		t.Errorf("stopped playback: %v, clears %d, played %d", err, audio.last().clears.Load(), audio.last().played.Load())
+	}
+}

@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,7 +65,8 @@ func TestMessagesPagesRecordingAndSummary(t *testing.T) {
 	}
 	// The recording itself (validated as audio/wav by the contract).
 	st, h, wav := a.do("GET", "/api/calls/"+c.CallID+"/recording", nil)
-	if st != 200 || h.Get("Content-Type") != "audio/wav" || !bytes.HasPrefix(wav, []byte("RIFF")) || len(wav) < 44+16000 {
+	if st != 200 || h.Get("Content-Type") != "audio/wav" || !bytes.HasPrefix(wav, []byte("RIFF")) || len(wav) < 44+16000 ||
+		string(wav[12:16]) != "fmt " || binary.LittleEndian.Uint16(wav[20:]) != 1 || binary.LittleEndian.Uint32(wav[24:]) != 16000 || string(wav[36:40]) != "data" {
 		t.Fatalf("recording: %d %s, %d bytes", st, h.Get("Content-Type"), len(wav))
 	}
 	// Through the storage redirect: another host, which refuses the key.
