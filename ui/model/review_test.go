@@ -115,14 +115,14 @@ func TestUsageChart(t *testing.T) {
 	s := calls.Snapshot{PricePerMinute: 0.05, DailyBudget: 1.5, TodayMinutes: 3.5,
 		Ours: []calls.CallView{{ID: "live", State: calls.CallBilling}}}
 	v := Usage(u, s, now, nil, "2026-12-04")
-	if len(v.Bars) != 30 || v.Scale != 2 || v.Budget != 0.75 || v.BudgetLabel != "Daily budget $1.50" {
+	if len(v.Bars) != 30 || v.Scale != 2.5 || v.Budget != 0.6 || v.BudgetLabel != "Daily budget $1.50" {
 		t.Fatalf("bars %d scale %v budget %v %q", len(v.Bars), v.Scale, v.Budget, v.BudgetLabel)
 	}
 	today := v.Bars[29]
 	if !today.Today || today.Minutes != 3.5 || today.Cost != 0.18 || today.Detail != "Today (Dec 6): 3.5 min, $0.18, including the live call" {
 		t.Errorf("today %+v", today)
 	}
-	if b := v.Bars[27]; !b.OverBudget || b.Height != 1 || v.Selected != "Fri Dec 4: 40 min, $2.00" {
+	if b := v.Bars[27]; !b.OverBudget || b.Height != 0.8 || v.Selected != "Fri Dec 4: 40 min, $2.00" {
 		t.Errorf("Dec 4 %+v, selected %q", b, v.Selected)
 	}
 	if v.Month != "December so far: 44 min, $2.18" {

@@ -86,7 +86,7 @@ func Usage(u calls.Usage, s calls.Snapshot, now time.Time, err error, selected s
 	for _, b := range v.Bars {
 		top = max(top, b.Cost)
 	}
-	v.Scale = niceCeil(top)
+	v.Scale = niceCeil(top * 1.1) // room above the highest bar and the budget line
 	v.ScaleLabel = words.Money(v.Scale)
 	for i := range v.Bars {
 		if v.Scale > 0 {
