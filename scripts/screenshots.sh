@@ -3,8 +3,8 @@
 # a private desktop (Xvfb, a private D-Bus session bus, xfce4-panel as the tray
 # host, dunst for notifications) and saves PNGs of each state into
 # docs/screenshots/: idle, the open menu, billing with its tooltip, menu and
-# notification, the call window, the settings window, unknown (key
-# rejected), and the window shown on a desktop without a tray, before and
+# notification, the call window, the settings window, a call's review and
+# the usage window, unknown (key rejected), and the window shown on a desktop without a tray, before and
 # after a tray appears. Nothing touches your own desktop: every daemon is private and
 # stopped by PID at the end.
 #
@@ -223,7 +223,7 @@ icon_x() {
   import -window root -crop 640x1+640+16 +repage "$work/row.png"
   convert "$work/row.png" txt:- | awk -F'[,: ]+' '
     NR==2 { bg=$0; sub(/.*#/, "", bg); sub(/ .*/, "", bg) }
-    NR>1 { c=$0; sub(/.*#/, "", c); sub(/ .*/, "", c); if (c != bg) { print 640+$1+11; exit } }'
+    NR>1 { c=$0; sub(/.*#/, "", c); sub(/ .*/, "", c); if (c != bg) { print 640+$1+11; exit } }' || true
 }
 
 RIGHT=640x130+640+0
@@ -296,6 +296,39 @@ start_app --demo
 menu_click "$ITEM" "Settings"
 sleep 2.5
 shot settings-window
+stop_app
+
+echo "screenshots: review and usage"
+# A simulator without free minutes, so that calls bill and show in the usage.
+"$work/ultravox-sim" -addr 127.0.0.1:0 -key sim-review-key -free-time 0 -settle 1s -quiet >"$work/sim-review.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do
+  rurl=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$work/sim-review.log" | head -1 || true)
+  [ -n "$rurl" ] && break
+  sleep 0.2
+done
+[ -n "$rurl" ] || { echo "screenshots: the review simulator did not start" >&2; cat "$work/sim-review.log" >&2; exit 1; }
+ULTRAVOX_API_URL=$rurl ULTRAVOX_API_KEY=sim-review-key start_app
+menu_click "$ITEM" "Start call"
+sleep 4
+rcall=$(curl -s -H "X-API-Key: sim-review-key" "$rurl/api/calls?pageSize=1" | grep -oE '"callId":"[^"]+"' | head -1 | cut -d'"' -f4)
+for line in "What are your opening hours?" "And on Sundays?"; do
+  curl -s -o /dev/null -H "X-API-Key: sim-review-key" -H "Content-Type: application/json" \
+    -d "{\"type\":\"user_text_message\",\"text\":\"$line\"}" "$rurl/api/calls/$rcall/send_data_message"
+  sleep 3
+done
+menu_click "$ITEM" "End call"
+sleep 4
+dunstctl close-all 2>/dev/null || true
+menu_click "$ITEM" "Support agent · "
+sleep 3
+shot review-window
+stop_app
+ULTRAVOX_API_URL=$rurl ULTRAVOX_API_KEY=sim-review-key start_app
+menu_click "$ITEM" "Usage"
+sleep 3
+dunstctl close-all 2>/dev/null || true
+shot usage-window
 stop_app
 
 echo "screenshots: key rejected (unknown)"

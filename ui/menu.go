@@ -81,7 +81,21 @@ func (t *Tray) do(a model.Action) {
 	case model.ActShowCall:
 		t.windows.showCall(a.Arg)
 	case model.ActShowRecent:
-		t.windows.showRecent(a.Arg)
+		t.windows.openRecent(a.Arg)
+	case model.ActHistory:
+		t.windows.showHistory()
+	case model.ActUsage:
+		t.windows.showUsage()
+	case model.ActTextCall:
+		if rv := t.cfg.Review; rv != nil {
+			background("Start text call", func(ctx context.Context) error {
+				v, err := rv.StartText(ctx, a.Arg)
+				if err == nil {
+					doUI(func() { t.windows.showCall(v.ID) })
+				}
+				return err
+			})
+		}
 	case model.ActSettings, model.ActSetKey:
 		t.windows.showSettings()
 	case model.ActTryDemo:

@@ -33,6 +33,7 @@ type settingsWindow struct {
 	speaker    *widget.SelectEntry
 	headset    *widget.Check
 	echo       *widget.Check // nil when the build cannot cancel echo
+	record     *widget.CheckGroup
 	autostart  *widget.Check
 	status     *widget.Label
 	save       *widget.Button
@@ -66,6 +67,10 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 		widget.NewFormItem(model.FieldSpeaker, sw.speaker),
 		widget.NewFormItem("", container.NewVBox(sw.audioChecks(), sw.endOnLock, sw.deleteRecs, sw.autostart)),
 	)
+	sw.record = widget.NewCheckGroup(sw.agents.Labels, nil)
+	sw.record.Horizontal = true
+	sw.record.SetSelected(model.RecordTicked(sw.agents, s.RecordCalls))
+	form.Append(model.FieldRecordCalls, sw.record)
 	buttons := container.NewHBox(sw.save, widget.NewButton(model.LabelClose, sw.win.Close))
 	sw.win.SetContent(container.NewBorder(nil, container.NewVBox(sw.status, buttons), nil, nil, container.NewVScroll(form)))
 	sw.win.Resize(fyne.NewSize(560, 700))
@@ -148,6 +153,7 @@ func (sw *settingsWindow) form() model.SettingsForm {
 // onSave checks the form and saves it; the status line says how it went.
 func (sw *settingsWindow) onSave() {
 	s, err := sw.form().Settings(sw.prefs.Load(), sw.agents, sw.echo != nil)
+	s.RecordCalls = model.RecordCalls(sw.agents, sw.record.Selected, s.RecordCalls)
 	if err == nil {
 		err = sw.prefs.Save(s)
 	}

@@ -30,6 +30,9 @@ type Config struct {
 	EndEverything func(ctx context.Context)
 	// TryDemo restarts the app in demo mode (menu "Try demo mode"); may be nil.
 	TryDemo func()
+	// Review fetches finished calls, continues them, starts text calls and
+	// reads the usage (review_window.go); may be nil.
+	Review Reviewer
 	// Logger; nil = slog.Default().
 	Logger *slog.Logger
 	// Location for the times shown; nil = Local.
@@ -145,7 +148,7 @@ func (t *Tray) Stop() {
 // menu go through fyne.Do unless onMain; the tooltip and title go to
 // systray directly (it locks its own state) every second.
 func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
-	v := model.Render(snap, now, model.Options{Location: t.cfg.Location})
+	v := model.Render(snap, now, model.Options{Location: t.cfg.Location, Review: t.cfg.Review != nil})
 	sig := model.Signature(v.Menu)
 	iconKey := fmt.Sprintf("%s/%v", v.Icon, v.Demo)
 

@@ -76,6 +76,19 @@ type windows struct {
 	recent   single[struct{}]
 	notice   single[struct{}]
 	noTray   single[*widget.Label]
+	review   single[*reviewWindow]
+	history  single[*historyWindow]
+	usage    single[*usageWindow]
+}
+
+// openRecent opens a finished call: its review when the manager can fetch
+// one, else the local details.
+func (w *windows) openRecent(callID string) {
+	if w.t.cfg.Review != nil {
+		w.showReview(callID)
+		return
+	}
+	w.showRecent(callID)
 }
 
 func newWindows(t *Tray) *windows { return &windows{t: t} }
@@ -84,6 +97,12 @@ func newWindows(t *Tray) *windows { return &windows{t: t} }
 func (w *windows) refresh(snap calls.Snapshot, now time.Time) {
 	if cw, _, ok := w.call.get(); ok {
 		doUI(func() { cw.update(snap, now) })
+	}
+	if rw, _, ok := w.review.get(); ok {
+		doUI(rw.refresh)
+	}
+	if hw, _, ok := w.history.get(); ok {
+		doUI(hw.refresh)
 	}
 }
 

@@ -100,7 +100,7 @@ func TestRecentDetails(t *testing.T) {
 		}
 		walk(obj)
 		all := strings.Join(texts, "|")
-		for _, want := range []string{"Support agent", "call-42", "Sun Nov 22 2026 14:00:00 UTC", "2:31", "$0.13", "timed out", "BILLING_STATUS_BILLED"} {
+		for _, want := range []string{"Support agent", "call-42", "Sun Nov 22 2026 14:00:00 UTC", "2:31", "$0.13", "Timed out", "Billed"} {
 			if !strings.Contains(all, want) {
 				t.Errorf("details lack %q: %s", want, all)
 			}

@@ -35,6 +35,9 @@ type Settings struct {
 	// Calls whose maxDuration is not longer than the lead get no warning
 	// (see soonDeadlineLocked); 0 turns the warning off.
 	EndingSoonLead time.Duration
+	// RecordCalls lists the agents (by ID) whose calls are created with
+	// recordingEnabled; every other call is not recorded.
+	RecordCalls map[string]bool
 }
 
 // DefaultSettings are the limits a new user gets: a 4-minute call, a short

@@ -31,6 +31,11 @@ var (
 // reached the daily budget, and when the journal cannot be written (the
 // call could be forgotten after a crash).
 func (m *Manager) Start(ctx context.Context, agentID string) (CallView, error) {
+	return m.start(ctx, agentID, startOptions{})
+}
+
+// start is Start with the variations of review.go (continue, text only).
+func (m *Manager) start(ctx context.Context, agentID string, o startOptions) (CallView, error) {
 	oc, client, settings, err := m.beginStart(agentID)
 	if err != nil {
 		return CallView{}, err
@@ -38,7 +43,7 @@ func (m *Manager) Start(ctx context.Context, agentID string) (CallView, error) {
 	if err := m.journalBeforeCreate(oc); err != nil {
 		return CallView{}, err
 	}
-	call, err := client.CreateAgentCall(ctx, oc.view.AgentID, m.createRequest(oc, settings))
+	call, err := m.createFor(ctx, client, oc, settings, o)
 	if err != nil {
 		return CallView{}, m.createFailed(oc, client, err)
 	}
@@ -49,7 +54,7 @@ func (m *Manager) Start(ctx context.Context, agentID string) (CallView, error) {
 	if err != nil {
 		return oc.snapshotView(m), err
 	}
-	audioErr, openErr := m.openAudio(oc, sock, settings)
+	audioErr, openErr := m.openMedia(oc, sock, settings, o)
 	return m.startDone(oc, audioErr, openErr), nil
 }
 

@@ -46,6 +46,9 @@ type Settings struct {
 	// build has no echo canceller).
 	EchoCancellation bool `json:"echoCancellation"`
 	StartAtLogin     bool `json:"startAtLogin"`
+	// RecordCalls lists the agents (by ID) whose calls are created with
+	// recordingEnabled; off for every agent by default.
+	RecordCalls AgentSet `json:"recordCalls"`
 }
 
 // Limits of the numeric settings.

@@ -38,6 +38,11 @@ type reply struct {
 	status     int
 	body       any // nil: no body
 	retryAfter time.Duration
+	// raw (with contentType) is a non-JSON body; location a redirect's
+	// target (review.go: recordings).
+	raw         []byte
+	contentType string
+	location    string
 }
 
 func ok(status int, body any) reply { return reply{status: status, body: body} }
@@ -63,6 +68,7 @@ func (s *Server) routes() http.Handler {
 	handle("DELETE /api/calls/{call_id}", s.deleteCall)
 	handle("POST /api/calls/{call_id}/send_data_message", s.sendDataMessage)
 	handle("GET /api/calls/{call_id}/messages", s.listMessages)
+	handle("GET /api/calls/{call_id}/recording", s.getRecording)
 	handle("GET /api/deleted_calls", s.listDeleted)
 	handle("GET /api/deleted_calls/{call_id}", s.getDeleted)
 	handle("/api/", func(r *http.Request, _ []byte) reply {
@@ -248,6 +254,15 @@ func writeReply(w http.ResponseWriter, rep reply, broken bool) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rep.status)
 		w.Write(b[:len(b)/2])
+		return
+	}
+	if rep.location != "" {
+		w.Header().Set("Location", rep.location)
+	}
+	if rep.raw != nil {
+		w.Header().Set("Content-Type", rep.contentType)
+		w.WriteHeader(rep.status)
+		w.Write(rep.raw)
 		return
 	}
 	writeJSON(w, rep.status, rep.body, "")

@@ -17,6 +17,9 @@ func (s *Server) createAgentCall(r *http.Request, body []byte) reply {
 }
 
 func (s *Server) createCall(r *http.Request, body []byte) reply {
+	if prior := r.URL.Query().Get("priorCallId"); prior != "" {
+		return s.continueCall(r, body, prior)
+	}
 	return s.create(r, body, nil)
 }
 

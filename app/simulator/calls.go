@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -64,6 +63,7 @@ type simCall struct {
 	audioInBytes  int
 	audioOutBytes int
 	messages      []Message
+	priorCallID   string // the call this one continues (review.go)
 }
 
 // keepAudio records one frame, keeping its PCM while under limit.
@@ -145,10 +145,7 @@ func (c *simCall) snapshot() Call {
 	if c.voice != "" {
 		out.Voice = strp(c.voice)
 	}
-	if !c.ended.IsZero() && !c.joined.IsZero() {
-		out.ShortSummary = strp(fmt.Sprintf("A %s simulated call that ended with %s.", formatDuration(c.ended.Sub(c.joined).Round(time.Second)), c.endReason))
-		out.Summary = out.ShortSummary
-	}
+	out.ShortSummary, out.Summary = c.summaries() // review.go
 	if c.agent != nil {
 		out.Agent = &AgentBasic{AgentID: c.agent.AgentID, Name: c.agent.Name}
 		out.AgentID = strp(c.agent.AgentID)

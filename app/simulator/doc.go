@@ -11,7 +11,16 @@
 //     POST and GET /api/agents/{id}/calls, POST and GET /api/calls,
 //     GET and DELETE /api/calls/{id}, POST /api/calls/{id}/send_data_message
 //     (hang_up, user_text_message, forced_agent_message),
-//     GET /api/calls/{id}/messages, GET /api/deleted_calls[/{id}].
+//     GET /api/calls/{id}/messages, GET /api/calls/{id}/recording,
+//     GET /api/deleted_calls[/{id}].
+//   - After a call: POST /api/calls?priorCallId=... continues an ended call
+//     (its agent, prompt, voice and recording setting unless the body sets
+//     them; its messages become the new call's first messages; initialMessages
+//     as well is a 400). A call created with recordingEnabled has a WAV
+//     recording (what both sides sent, mixed) once it was joined and ended;
+//     SetRecordingRedirect answers 302 to a second loopback "storage" host
+//     that refuses requests carrying X-API-Key (StorageRequests). Summaries
+//     appear once billing settles.
 //   - X-API-Key auth; Django-REST-style errors: {"detail": ...} for
 //     401/404/422/429/5xx, {"field": ["message"]} for 400.
 //   - Cursor pagination with full-URL next/previous and total; positions,
@@ -57,12 +66,12 @@
 //
 //   - Understanding: the agent recognises no words (it measures how long the
 //     user spoke) and says fixed sentences; no LLM, tools, client_tool_invocation, inactivityMessages,
-//     call stages, recordings, summaries beyond one fixed sentence.
+//     call stages, summaries beyond a sentence built from the message count.
 //   - Media other than serverWebSocket: WebRTC (LiveKit room_info), telephony
 //     and SIP calls can be created but not joined here.
 //   - Agent, tool, voice, corpus, webhook, API-key and telephony management;
 //     per-key request rate limits (use FailNext(n, 429)); call throttles;
-//     priorCallId; retention policies; REFUNDED billing.
+//     retention policies; REFUNDED billing.
 //   - Exact server texts and timings where the docs are silent (error
 //     wording, settle delay, close reasons): those are configurable or
 //     plausible guesses.
@@ -88,4 +97,5 @@
 //	wire.go         JSON wire types
 //	control.go      test controls, in Go and over HTTP (/sim/control/)
 //	record.go       recorded requests, audio and transcripts
+//	review.go       priorCallId, recordings and their storage host, summaries
 package simulator

@@ -46,7 +46,9 @@ type Server struct {
 	closeOnce    sync.Once
 	settleTimers map[*simCall]Timer
 	seeds        map[string]AgentSeed
-	createTimes  []time.Time // for CreatesPerMinute
+	createTimes  []time.Time    // for CreatesPerMinute
+	storage      *storageHost   // recordings redirect here when set (review.go)
+	storages     []*storageHost // every one started, closed with the server
 }
 
 type fault struct {
@@ -173,7 +175,11 @@ func (s *Server) Close() error {
 		for _, t := range s.settleTimers {
 			t.Stop()
 		}
+		storages := s.storages
 		s.mu.Unlock()
+		for _, st := range storages {
+			st.close()
+		}
 		for _, x := range sess {
 			x.abort()
 		}

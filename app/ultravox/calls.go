@@ -57,7 +57,7 @@ func (c *Client) CreateAgentCall(ctx context.Context, agentID string, req StartA
 	if err := checkID(op, "agent", agentID); err != nil {
 		return nil, err
 	}
-	return c.create(ctx, op, "/api/agents/"+url.PathEscape(agentID)+"/calls", req, req.Metadata)
+	return c.create(ctx, op, "/api/agents/"+url.PathEscape(agentID)+"/calls", nil, req, req.Metadata)
 }
 
 // CreateCall is POST /api/calls (an ad-hoc call). req.Metadata must hold
@@ -72,10 +72,10 @@ func (c *Client) CreateAgentCall(ctx context.Context, agentID string, req StartA
 // sent, the error says the call may exist (MaybeCreated): keep the request
 // id and look again later (FindCallByMetadata).
 func (c *Client) CreateCall(ctx context.Context, req StartCallRequest) (*Call, error) {
-	return c.create(ctx, "create call", "/api/calls", req, req.Metadata)
+	return c.create(ctx, "create call", "/api/calls", nil, req, req.Metadata)
 }
 
-func (c *Client) create(ctx context.Context, op, path string, body any, meta map[string]string) (*Call, error) {
+func (c *Client) create(ctx context.Context, op, path string, query url.Values, body any, meta map[string]string) (*Call, error) {
 	rid := strings.TrimSpace(meta[MetaRequestID])
 	if rid == "" {
 		return nil, invalid(op, "metadata[%q] must hold a unique request id, so a lost answer can never create a second billable call", MetaRequestID)
@@ -85,7 +85,7 @@ func (c *Client) create(ctx context.Context, op, path string, body any, meta map
 			return nil, invalid(op, "metadata key %q is reserved by Ultravox (keys may not start with \"ultravox.\")", clip(k, 60))
 		}
 	}
-	r := request{op: op, method: http.MethodPost, path: path, body: body}
+	r := request{op: op, method: http.MethodPost, path: path, query: query, body: body}
 	enc, err := c.encode(r)
 	if err != nil {
 		return nil, err

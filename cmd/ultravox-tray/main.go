@@ -140,7 +140,7 @@ func run(args []string, stderr io.Writer) int {
 	rs := &restart{args: args, quit: func() { tray.Quit() }}
 	tray, err = ui.NewTray(ui.Config{
 		App: a, Manager: mgr, Prefs: p.forUI(keys, key.fromEnv, keys.onChange(be.demo, mgr, rs.leaveDemo)),
-		EndEverything: endAll, TryDemo: rs.enterDemo, Logger: logger,
+		EndEverything: endAll, TryDemo: rs.enterDemo, Logger: logger, Review: mgr,
 	})
 	if err != nil {
 		return fail(err)

@@ -20,8 +20,15 @@ func menu(s calls.Snapshot, now time.Time, status string, opt Options) []Item {
 	}
 	items = append(items, Item{Separator: true})
 	items = append(items, keyOrStartItems(s)...)
+	if opt.Review && hasKey(s) {
+		items = append(items, textCallItem(s))
+	}
 	items = append(items, callItems(s)...)
-	items = append(items, Item{Separator: true}, recentItem(s, opt), Item{Label: todayLabel(s, now)})
+	items = append(items, Item{Separator: true}, recentItem(s, opt))
+	if opt.Review {
+		items = append(items, reviewItems(s)...)
+	}
+	items = append(items, Item{Label: todayLabel(s, now)})
 	return append(items, Item{Separator: true},
 		Item{Label: LabelSettings, Enabled: true, Action: Action{Kind: ActSettings}},
 		Item{Label: LabelQuit, Enabled: true, IsQuit: true, Action: Action{Kind: ActQuit}},

@@ -31,6 +31,9 @@ const (
 	ActTryDemo               // restart into demo mode
 	ActRecheck               // check the account now
 	ActQuit                  // end calls, then quit
+	ActTextCall              // Arg: agent ID; a text-only call (review.go)
+	ActHistory               // open the call history window
+	ActUsage                 // open the usage window
 )
 
 // Action is a menu item's action with its argument.
@@ -83,6 +86,9 @@ type Options struct {
 	Location *time.Location
 	// RecentCount is how many history entries "Recent calls" lists (5).
 	RecentCount int
+	// Review offers "Start text call with", "Call history…" and "Usage…"
+	// (the app can fetch a call's records; review.go).
+	Review bool
 }
 
 // iconState maps the manager's overall state to the icon.

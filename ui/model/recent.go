@@ -75,20 +75,18 @@ func recentDetails(h calls.HistoryEntry, loc *time.Location) RecentDetails {
 	if !h.Started.IsZero() {
 		started = h.Started.In(loc).Format("Mon Jan 2 2006 15:04:05 MST")
 	}
-	status := h.BillingStatus
-	if status == "" {
-		status = "not known yet"
-	}
+	// Words a user reads first; the call's id comes last, as a reference
+	// to copy (support, the Ultravox console), never as a main line.
 	return RecentDetails{
 		Title: "Call with " + orDash(h.AgentName),
 		Rows: []Row{
 			{Label: "Agent", Value: orDash(h.AgentName)},
-			{Label: "Call ID", Value: h.CallID, Selectable: true},
 			{Label: "Started", Value: started},
-			{Label: "Billed", Value: words.Clock(h.BilledDuration)},
+			{Label: "Billed time", Value: words.Clock(h.BilledDuration)},
 			{Label: "Cost", Value: words.Money(h.Cost)},
-			{Label: "Ended", Value: endReasonWords(h.EndReason)},
-			{Label: "Billing status", Value: status},
+			{Label: "Ended", Value: words.Capitalize(endReasonWords(h.EndReason))},
+			{Label: "Billing", Value: words.Capitalize(BillingWords(h.BillingStatus))},
+			{Label: "Reference", Value: h.CallID, Selectable: true},
 		},
 	}
 }

@@ -20,12 +20,14 @@ func TestRecentDetails(t *testing.T) {
 		rows  []Row
 	}{
 		{"call-42", "Call with Support agent", []Row{
-			{"Agent", "Support agent", false}, {"Call ID", "call-42", true}, {"Started", "Sun Nov 22 2026 14:00:00 UTC", false},
-			{"Billed", "2:31", false}, {"Cost", "$0.13", false}, {"Ended", "timed out", false}, {"Billing status", "BILLING_STATUS_BILLED", false},
+			{"Agent", "Support agent", false}, {"Started", "Sun Nov 22 2026 14:00:00 UTC", false},
+			{"Billed time", "2:31", false}, {"Cost", "$0.13", false}, {"Ended", "Timed out", false}, {"Billing", "Billed", false},
+			{"Reference", "call-42", true},
 		}},
 		{"call-7", "Call with —", []Row{
-			{"Agent", "—", false}, {"Call ID", "call-7", true}, {"Started", "unknown", false},
-			{"Billed", "0:00", false}, {"Cost", "$0.00", false}, {"Ended", "end reason unknown", false}, {"Billing status", "not known yet", false},
+			{"Agent", "—", false}, {"Started", "unknown", false},
+			{"Billed time", "0:00", false}, {"Cost", "$0.00", false}, {"Ended", "End reason unknown", false}, {"Billing", "Not settled yet", false},
+			{"Reference", "call-7", true},
 		}},
 	} {
 		d, ok := Recent(s, c.id, time.UTC)
