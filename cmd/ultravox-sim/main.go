@@ -39,6 +39,8 @@ type config struct {
 	fails        []failSpec
 	lat          time.Duration
 	rtt          time.Duration
+	pastCalls    int // ended calls to seed (a large account)
+	agents       int // agents to seed instead of -seed-agents
 	elsewhere    int
 	unauthorized bool
 }
@@ -59,6 +61,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if cfg.rtt < 0 {
 		return cfg, fmt.Errorf("-round-trip %v: must not be negative", cfg.rtt)
 	}
+	if cfg.pastCalls < 0 || cfg.agents < 0 {
+		return cfg, fmt.Errorf("-past-calls %d, -agents %d: must be 0 or more", cfg.pastCalls, cfg.agents)
+	}
 	if err := f.check(cfg.lat); err != nil {
 		return cfg, err
 	}
@@ -71,6 +76,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	cfg.elsewhere = *f.elsewhere
 	cfg.unauthorized = *f.unauthorized
+	if cfg.agents > 0 {
+		o.Agents = simulator.SeedAgentNames(cfg.agents)
+	}
 	cfg.opts = o
 	return cfg, nil
 }
@@ -87,6 +95,8 @@ func defineFlags(fs *flag.FlagSet, cfg *config) *flags {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
 	fs.DurationVar(&cfg.lat, "latency", 0, "delay every answer by this much")
 	fs.DurationVar(&cfg.rtt, "round-trip", 0, "network round-trip time to add to REST and call sockets alike, e.g. 100ms")
+	fs.IntVar(&cfg.pastCalls, "past-calls", 0, "seed this many ended calls over the last 30 days (a large account, e.g. 10000)")
+	fs.IntVar(&cfg.agents, "agents", 0, "seed this many agents named \"Agent 001\"... (instead of -seed-agents)")
 	return &flags{
 		key:          fs.String("key", simulator.DefaultAPIKey, "the API key the simulator accepts (a test key; must not look like a real Ultravox key)"),
 		seed:         fs.String("seed-agents", "", "comma-separated agent names to create (default: \"Support agent,Sales agent\")"),
@@ -275,6 +285,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	sim.SetLatency(cfg.lat)
 	sim.SetRoundTrip(cfg.rtt)
+	if err := sim.SeedPastCalls(cfg.pastCalls, 30*24*time.Hour); err != nil {
+		return err
+	}
 	sim.SetUnauthorized(cfg.unauthorized)
 	for i := 0; i < cfg.elsewhere; i++ {
 		if _, err := sim.StartCallElsewhere(sim.Agents()[0].AgentID, true, 0); err != nil {
