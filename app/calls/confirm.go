@@ -47,10 +47,11 @@ func (m *Manager) confirmEnd(ctx context.Context, oc *ourCall, socketWasOpen, kn
 	defer g.stop()
 	rtt := m.rtt.get()
 	if ec.needREST && rtt > 0 {
-		// One GET half a round trip after the hang_up reaches the server
-		// half a round trip after the end did: back at 1.5 round trips
-		// instead of 2 after the 204. Another GET follows the 204 anyway.
-		g.fire(rtt / 2)
+		// One GET 0.3 round trips after the hang_up (and the socket close
+		// before it) reaches the server 0.3 round trips after they did:
+		// back at 1.3 round trips instead of 2 after the 204. Another GET
+		// follows the 204 anyway.
+		g.fire(rtt * 3 / 10)
 	}
 	delay := max(rtt/2, minConfirmDelay)
 	for {

@@ -11,7 +11,7 @@ import (
 // Ending fast where the network is slow: every wait on the end path is
 // counted in round trips, never a fixed interval. confirmEnd sends the REST
 // hang_up at once beside the socket close, GETs the call right after the
-// 204 (and once half a round trip after the hang_up left, on a connection
+// 204 (and once 0.3 round trips after the hang_up left, on a connection
 // the live poll keeps warm), and waits between later GETs from half a
 // round trip up. The sleep path (EndForSleep) lets the machine sleep on the
 // 204 and confirms after the wake.

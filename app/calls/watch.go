@@ -128,16 +128,18 @@ func (m *Manager) pollStart() (client *ultravox.Client, lookback, wait time.Dura
 func (m *Manager) readAccount(ctx context.Context, client *ultravox.Client, lookback time.Duration, busy bool) (list []ultravox.Call, live int, acct *ultravox.Account, listed bool, err error) {
 	now := m.now()
 	if busy {
-		// Both at once: a round trip less, and two warm connections for the
-		// end path's parallel GETs (fastend.go).
+		// All at once: a round trip less, and warm connections for the end
+		// path's parallel requests (fastend.go).
 		var lerr error
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			list, lerr = m.listCalls(ctx, client, now.Add(-lookback))
 		}()
+		warmed := m.refreshBilling(ctx, client)
 		acct, err = m.getAccount(ctx, client)
 		<-done
+		<-warmed
 		if err == nil {
 			err = lerr
 		}
@@ -162,6 +164,40 @@ func (m *Manager) readAccount(ctx context.Context, client *ultravox.Client, look
 		}
 	}
 	return list, live, acct, true, nil
+}
+
+// refreshBilling GETs our first billing call beside the poll's other two
+// requests: the server's view of it, and a third warm connection, so that
+// ending it (hang_up, an early GET, one more) needs no new connection even
+// when a settle or usage read is on its way. The channel closes when done.
+func (m *Manager) refreshBilling(ctx context.Context, client *ultravox.Client) <-chan struct{} {
+	done := make(chan struct{})
+	m.mu.Lock()
+	id := ""
+	for _, oc := range m.ours {
+		if oc.view.State == CallBilling && oc.view.ID != "" && !oc.end.wanted() {
+			id = oc.view.ID
+			break
+		}
+	}
+	m.mu.Unlock()
+	if id == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		c, err := client.GetCall(ctx, id)
+		if err != nil || c.Ended != nil {
+			return // the listing and the end path deal with ends
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if oc := m.findByIDLocked(id); oc != nil && oc.view.State == CallBilling && !oc.end.wanted() && m.applyServerLocked(oc, c) {
+			m.saveEntryLocked(oc)
+		}
+	}()
+	return done
 }
 
 // getAccount reads the account within healthTimeout (no retries: the next

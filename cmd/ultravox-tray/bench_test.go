@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"net/http"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -50,6 +51,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 
 type endFigures struct{ ended, idle, sleep, quit, base []time.Duration }
 
+var debugEnd = os.Getenv("UVT_DEBUG_END") != ""
+
 const (
 	endTries    = 3
 	billingLead = 3500 * time.Millisecond // one live poll (3 s) and a bit
@@ -79,6 +82,14 @@ func endRound(b *testing.B, bin string, refs map[assets.State]image.Image, rtt t
 		at := waitIcon(b, d.tr, refs, assets.Idle, 30*time.Second)
 		c := waitEnded(b, d.sim, id, 10*time.Second)
 		f.ended = append(f.ended, c.Ended.Sub(t0))
+		if debugEnd {
+			for _, r := range d.sim.Requests() {
+				if r.Time.After(t0.Add(-time.Second)) {
+					b.Logf("DEBUG %8.2f ms %s %s %d", ms(r.Time.Sub(t0)), r.Method, r.Path, r.Status)
+				}
+			}
+			b.Logf("DEBUG ended %8.2f ms (%s) idle %8.2f ms", ms(c.Ended.Sub(t0)), deref(c.EndReason), ms(at.Sub(t0)))
+		}
 		f.idle = append(f.idle, at.Sub(t0))
 	}
 	for i := 0; i < endTries; i++ {
@@ -97,6 +108,14 @@ func endRound(b *testing.B, bin string, refs map[assets.State]image.Image, rtt t
 		t0 := clickNow(b, d.tr, "Quit")
 		a.waitExit(b, 15*time.Second)
 		f.quit = append(f.quit, a.exitAt.Sub(t0))
+		if debugEnd {
+			for _, r := range d.sim.Requests() {
+				if r.Time.After(t0.Add(-time.Second)) {
+					b.Logf("DEBUG quit %8.2f ms %s %s %d", ms(r.Time.Sub(t0)), r.Method, r.Path, r.Status)
+				}
+			}
+			b.Logf("DEBUG quit exit %8.2f ms\n%s", ms(a.exitAt.Sub(t0)), a.out.String())
+		}
 		if i == 0 {
 			a = d.start(b, bin)
 			waitIcon(b, d.tr, refs, assets.Idle, 60*time.Second)
