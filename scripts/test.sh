@@ -7,7 +7,8 @@
 # any process the run left behind.
 #
 #   scripts/test.sh           gofmt, vet, tests
-#   scripts/test.sh --bench   benchmarks (go test -run '^$' -bench . -benchmem)
+#   scripts/test.sh --bench   benchmarks (go test -run '^$' -bench . -benchmem), then
+#                             one table of figures against targets (internal/benchtable)
 #   extra arguments go to go test (e.g. -run TestX ./app/calls/...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -124,10 +125,18 @@ export UVT_DESKTOPTEST_PIDFILE=$pidfile
 
 if [[ $mode == bench ]]; then
 	set +e
-	env UVT_TEST_RUN="$run" go test -run '^$' -bench . -benchmem -count=1 -p 2 -timeout 15m "${flags[@]}" "${pkgs[@]}" 2>&1 | tee "$log"
+	env UVT_TEST_RUN="$run" go test -run '^$' -bench . -benchmem -count=1 -p 1 -timeout 30m "${flags[@]}" "${pkgs[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	# One table at the end: figure, same-run baseline, ratio, target; exit 1
+	# when a figure misses its target by more than 50 %. UVT_BENCH_README=1
+	# also rewrites README.md's performance table from it.
+	readme=()
+	[[ -z ${UVT_BENCH_README:-} ]] || readme=(-readme README.md)
+	go run ./internal/benchtable "${readme[@]}" "$log"
+	trc=$?
 	set -e
-	exit "$rc"
+	((rc != 0)) && exit "$rc"
+	exit "$trc"
 fi
 
 # gofmt and vet failures are reported, then the tests still run, so one run

@@ -32,6 +32,9 @@ type ourCall struct {
 	cause        endCause
 	endDone      chan struct{}
 	flowDeadline time.Time
+	// hangupAck, while set, is closed when the server accepts the REST
+	// hang_up or the end is confirmed (EndForSleep waits for it).
+	hangupAck chan struct{}
 
 	// Each of these events is told once per call.
 	startedNotified  bool

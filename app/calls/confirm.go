@@ -19,10 +19,10 @@ type endCheck struct {
 	why           string // why the end is not confirmed yet
 }
 
-// confirmEnd makes sure the server ends oc and says so. socketWasOpen: our
-// call socket was open until just now (we closed it, or the server did), so
-// the server most likely ends or ended the call by itself; the REST hang_up
-// follows only if it still shows the call live after closeGrace.
+// confirmEnd makes sure the server ends oc and says so: the REST hang_up
+// (unless an earlier attempt found the call never joined), then GETs until
+// ended, the first without any wait (fastend.go). socketWasOpen: our call
+// socket was open until just now (we closed it, or the server did).
 func (m *Manager) confirmEnd(ctx context.Context, oc *ourCall, socketWasOpen, knownUnjoined bool) (endOutcome, string) {
 	m.mu.Lock()
 	client := m.clientForLocked(oc)
@@ -38,16 +38,44 @@ func (m *Manager) confirmEnd(ctx context.Context, oc *ourCall, socketWasOpen, kn
 			return out, why
 		}
 	}
+	// The REST hang_up goes out at once, beside the socket close (both end
+	// the call; whichever arrives first does): its 204 is a round trip
+	// away, where waiting for the close to show first cost seconds.
 	ec := &endCheck{client: client, id: id, socketWasOpen: socketWasOpen, knownUnjoined: knownUnjoined,
-		needREST: !socketWasOpen && !knownUnjoined, closedAt: time.Now()}
-	delay := 200 * time.Millisecond
+		needREST: !knownUnjoined, closedAt: time.Now()}
+	g := m.newGetter(ctx, client, id)
+	defer g.stop()
+	rtt := m.rtt.get()
+	if ec.needREST && rtt > 0 {
+		// One GET 0.3 round trips after the hang_up (and the socket close
+		// before it) reaches the server 0.3 round trips after they did:
+		// back at 1.3 round trips instead of 2 after the 204. Another GET
+		// follows the 204 anyway.
+		g.fire(rtt * 3 / 10)
+	}
+	delay := max(rtt/2, minConfirmDelay)
 	for {
-		if ec.needREST && !ec.restSent && m.sendRESTHangUp(ctx, oc, ec) {
-			return outcomeConfirmed, ""
+		if ec.needREST && !ec.restSent {
+			if m.sendRESTHangUp(ctx, oc, ec) {
+				return outcomeConfirmed, ""
+			}
+			m.hangupAcked(oc, ec)
 		}
-		if out, done := m.checkEnded(ctx, oc, ec); done {
+		if g.inflight == 0 {
+			g.fire(0) // right after the 204: no sleep first
+		}
+		out, done, ok := m.nextGet(ctx, oc, ec, g)
+		if done {
 			return out, ""
 		}
+		if !ok {
+			return m.abortedOr(ctx, outcomeUnconfirmed), ec.why
+		}
+		if g.inflight > 0 {
+			continue // an earlier GET is still on its way
+		}
+		// Still live: ask again after a wait that grows from half a round
+		// trip, not a fixed interval.
 		if !sleepCtx(ctx, delay) {
 			return m.abortedOr(ctx, outcomeUnconfirmed), ec.why
 		}
@@ -85,7 +113,7 @@ func (m *Manager) findCreated(ctx context.Context, client *ultravox.Client, oc *
 // sendRESTHangUp asks the server to end the call; it reports true when the
 // call turned out not to exist (its end is then recorded).
 func (m *Manager) sendRESTHangUp(ctx context.Context, oc *ourCall, ec *endCheck) (gone bool) {
-	err := ec.client.HangUp(ctx, ec.id, hangupMessage)
+	err := ec.client.HangUp(ctx, ec.id, restHangupMessage)
 	switch {
 	case err == nil, ultravox.IsNotActive(err):
 		ec.restSent = true // the GET tells ended from not joined
@@ -100,10 +128,23 @@ func (m *Manager) sendRESTHangUp(ctx context.Context, oc *ourCall, ec *endCheck)
 	return false
 }
 
-// checkEnded GETs the call once. done reports that this attempt is over
-// (confirmed, or not joined); otherwise ec says what to do next.
-func (m *Manager) checkEnded(ctx context.Context, oc *ourCall, ec *endCheck) (out endOutcome, done bool) {
-	c, err := ec.client.GetCall(ctx, ec.id)
+// nextGet waits for the next GET of the call and folds it in. done
+// reports that this attempt is over; ok false that ctx ended first.
+func (m *Manager) nextGet(ctx context.Context, oc *ourCall, ec *endCheck, g *getter) (out endOutcome, done, ok bool) {
+	var r getResult
+	select {
+	case r = <-g.results:
+		g.inflight--
+	case <-ctx.Done():
+		return 0, false, false
+	}
+	out, done = m.checkEnded(oc, ec, r.c, r.err)
+	return out, done, true
+}
+
+// checkEnded folds one GET of the call in. done reports that this attempt
+// is over (confirmed, or not joined); otherwise ec says what to do next.
+func (m *Manager) checkEnded(oc *ourCall, ec *endCheck, c *ultravox.Call, err error) (out endOutcome, done bool) {
 	switch {
 	case err == nil:
 	case ultravox.IsNotFound(err):
@@ -207,6 +248,7 @@ func (m *Manager) finalizeGoneLocked(oc *ourCall, why string) {
 func (m *Manager) recordEndLocked(oc *ourCall) {
 	oc.end.advance(endConfirmed)
 	oc.view.State = CallEnded
+	ackHangupLocked(oc)
 	m.releaseEndWaitersLocked(oc)
 	if err := m.journal.Remove(oc.entry); err != nil {
 		// Keep it: the next start looks it up, sees it ended and drops it.

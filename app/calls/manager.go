@@ -38,7 +38,7 @@ type Config struct {
 	// time.Now). Poll intervals run on real time.
 	Now func() time.Time
 	// PollIdle and PollLive are the account poll intervals when nothing is
-	// live (default 25 s) and when anything is live or pending (default 3 s).
+	// live (default 30 s) and when anything is live or pending (default 3 s).
 	PollIdle, PollLive time.Duration
 	// Logger receives diagnostics (never the key, never a join URL).
 	Logger *slog.Logger
@@ -84,6 +84,7 @@ type Manager struct {
 	unaccounted  int
 	lastSnap     Snapshot        // last published, Taken zeroed, for dedup
 	audioClosing []chan struct{} // closed when that audio session's Close returned
+	rtt          rttGauge        // the network round trip (fastend.go)
 }
 
 // New loads the journal (a corrupt one is moved aside and reported as an
@@ -143,7 +144,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.PollIdle <= 0 {
-		cfg.PollIdle = 25 * time.Second
+		cfg.PollIdle = 30 * time.Second // one request each: 2 a minute
 	}
 	if cfg.PollLive <= 0 {
 		cfg.PollLive = 3 * time.Second

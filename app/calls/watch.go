@@ -19,8 +19,15 @@ const (
 	wideLookback = 25 * time.Hour
 	// maxListed bounds how many calls one listing reads.
 	maxListed = 2000
-	// agentsRefresh is how often the agent list is reloaded.
-	agentsRefresh = 10 * time.Minute
+	// agentsRefresh is how often the agent list is reloaded (rarely: the
+	// idle poll is one request, and this adds to it).
+	agentsRefresh = time.Hour
+	// usageRefresh is how often today's usage is reloaded when no call of
+	// ours settled.
+	usageRefresh = time.Hour
+	// healthTimeout bounds the account read of a poll: a network gone shows
+	// as "unknown" one poll interval and this much after it went.
+	healthTimeout = 5 * time.Second
 	// maxBackoff caps the wait between failed checks (Retry-After included).
 	maxBackoff = 5 * time.Minute
 	// pollTimeout bounds one whole poll.
@@ -68,15 +75,15 @@ func (m *Manager) pollOnce() time.Duration {
 	ctx, cancel := context.WithTimeout(m.ctx, pollTimeout)
 	defer cancel()
 
-	client, lookback, wait, ok := m.pollStart()
+	client, lookback, wait, busy, ok := m.pollStart()
 	if !ok {
 		return wait
 	}
-	list, live, acct, err := m.readAccount(ctx, client, lookback)
+	list, live, acct, listed, err := m.readAccount(ctx, client, lookback, busy)
 	if err != nil {
 		return m.checkFailed(client, err)
 	}
-	work, ok := m.applyPoll(client, list, live, acct)
+	work, ok := m.applyPoll(client, list, listed, live, acct)
 	if !ok {
 		return m.cfg.PollLive
 	}
@@ -98,7 +105,7 @@ func (m *Manager) pollOnce() time.Duration {
 // pollStart starts waiting end attempts and returns the client to poll
 // with and how far back to list calls; without a client (ok false) it
 // returns the wait until the next check.
-func (m *Manager) pollStart() (client *ultravox.Client, lookback, wait time.Duration, ok bool) {
+func (m *Manager) pollStart() (client *ultravox.Client, lookback, wait time.Duration, busy, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	lookback = max(m.settings.MaxDuration+m.settings.JoinTimeout, apiDefaultMaxDuration+30*time.Second) + lookbackSkew
@@ -107,31 +114,104 @@ func (m *Manager) pollStart() (client *ultravox.Client, lookback, wait time.Dura
 		m.health, m.healthDetail = HealthNoKey, "no API key is set"
 		m.checkDeadlinesLocked()
 		m.publishLocked()
-		return nil, 0, m.nextWaitLocked(m.cfg.PollIdle), false
+		return nil, 0, m.nextWaitLocked(m.cfg.PollIdle), false, false
 	}
-	return m.client, lookback, 0, true
+	return m.client, lookback, 0, m.anythingLiveLocked(), true
 }
 
-// readAccount lists recent calls and reads the account. When the account
-// counts more active calls than the listing shows, it looks wider before
-// the difference is called unaccounted.
-func (m *Manager) readAccount(ctx context.Context, client *ultravox.Client, lookback time.Duration) ([]ultravox.Call, int, *ultravox.Account, error) {
+// readAccount reads the account and, when needed, lists recent calls.
+// listed reports whether list is a listing at all: while nothing is live
+// (busy false) the account's activeCalls is the cheap signal, and calls are
+// listed only when it says something is live that we do not know of. When
+// the account counts more active calls than the listing shows, it looks
+// wider before the difference is called unaccounted.
+func (m *Manager) readAccount(ctx context.Context, client *ultravox.Client, lookback time.Duration, busy bool) (list []ultravox.Call, live int, acct *ultravox.Account, listed bool, err error) {
 	now := m.now()
-	list, err := m.listCalls(ctx, client, now.Add(-lookback))
-	if err != nil {
-		return nil, 0, nil, err
+	if busy {
+		// All at once: a round trip less, and warm connections for the end
+		// path's parallel requests (fastend.go).
+		var lerr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			list, lerr = m.listCalls(ctx, client, now.Add(-lookback))
+		}()
+		warmed := m.refreshBilling(ctx, client)
+		acct, err = m.getAccount(ctx, client)
+		<-done
+		<-warmed
+		if err == nil {
+			err = lerr
+		}
+		if err != nil {
+			return nil, 0, nil, false, err
+		}
+	} else {
+		if acct, err = m.getAccount(ctx, client); err != nil {
+			return nil, 0, nil, false, err
+		}
+		if acct.ActiveCalls == 0 {
+			return nil, 0, acct, false, nil
+		}
+		if list, err = m.listCalls(ctx, client, now.Add(-lookback)); err != nil {
+			return nil, 0, nil, false, err
+		}
 	}
-	acct, err := client.GetAccount(ctx)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	live := countLive(list)
+	live = countLive(list)
 	if acct.ActiveCalls > live {
 		if wide, werr := m.listCalls(ctx, client, now.Add(-wideLookback)); werr == nil {
 			list, live = wide, countLive(wide)
 		}
 	}
-	return list, live, acct, nil
+	return list, live, acct, true, nil
+}
+
+// refreshBilling GETs our first billing call beside the poll's other two
+// requests: the server's view of it, and a third warm connection, so that
+// ending it (hang_up, an early GET, one more) needs no new connection even
+// when a settle or usage read is on its way. The channel closes when done.
+func (m *Manager) refreshBilling(ctx context.Context, client *ultravox.Client) <-chan struct{} {
+	done := make(chan struct{})
+	m.mu.Lock()
+	id := ""
+	for _, oc := range m.ours {
+		if oc.view.State == CallBilling && oc.view.ID != "" && !oc.end.wanted() {
+			id = oc.view.ID
+			break
+		}
+	}
+	m.mu.Unlock()
+	if id == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		c, err := client.GetCall(ctx, id)
+		if err != nil || c.Ended != nil {
+			return // the listing and the end path deal with ends
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if oc := m.findByIDLocked(id); oc != nil && oc.view.State == CallBilling && !oc.end.wanted() && m.applyServerLocked(oc, c) {
+			m.saveEntryLocked(oc)
+		}
+	}()
+	return done
+}
+
+// getAccount reads the account within healthTimeout (no retries: the next
+// poll is the retry), so that a network gone shows within a poll interval
+// and a few seconds; it feeds the round-trip estimate.
+func (m *Manager) getAccount(ctx context.Context, client *ultravox.Client) (*ultravox.Account, error) {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	sent := time.Now()
+	acct, err := client.GetAccount(ctx)
+	if err == nil {
+		m.rtt.observe(time.Since(sent))
+	}
+	return acct, err
 }
 
 // pollWork is what a poll does after it folded the listing in.
@@ -143,14 +223,23 @@ type pollWork struct {
 // applyPoll folds a successful check in: health, our calls, calls
 // elsewhere, pending end attempts and deadlines. ok is false when the key
 // changed or the manager closed meanwhile.
-func (m *Manager) applyPoll(client *ultravox.Client, list []ultravox.Call, live int, acct *ultravox.Account) (work pollWork, ok bool) {
+func (m *Manager) applyPoll(client *ultravox.Client, list []ultravox.Call, listed bool, live int, acct *ultravox.Account) (work pollWork, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.client != client || m.closed {
 		return work, false
 	}
 	m.checkOKLocked(acct)
-	m.mergeCallsLocked(list)
+	endedElsewhere := false
+	if listed {
+		before := m.elsewhere
+		m.mergeCallsLocked(list)
+		for id := range before {
+			if _, ok := m.elsewhere[id]; !ok {
+				endedElsewhere = true // it billed: today's usage changed
+			}
+		}
+	}
 	m.unaccounted = max(0, acct.ActiveCalls-live)
 	if m.unaccounted > 0 {
 		m.healthDetail = fmt.Sprintf("the account reports %d active call(s) that the call list does not show", m.unaccounted)
@@ -162,7 +251,9 @@ func (m *Manager) applyPoll(client *ultravox.Client, list []ultravox.Call, live 
 	}
 	now := m.now() // the manager's clock, as usageAt and agentsAt are
 	day := now.UTC().Format(time.DateOnly)
-	work.needUsage = m.usageDay != day || now.Sub(m.usageAt) >= m.cfg.PollIdle
+	// Usage changes when a call ends: settling refreshes it (pollOnce);
+	// calls elsewhere are caught by a slow refresh.
+	work.needUsage = m.usageDay != day || endedElsewhere || now.Sub(m.usageAt) >= usageRefresh
 	work.needAgents = m.agentsAt.IsZero() || now.Sub(m.agentsAt) >= agentsRefresh
 	m.checkDeadlinesLocked()
 	m.publishLocked()

@@ -21,6 +21,11 @@ type Calls interface {
 	// first, server confirmation second) and returns the calls whose end
 	// the server has not confirmed.
 	EndEverything(ctx context.Context) []calls.CallView
+	// EndForSleep ends all our calls as EndEverything does, but returns once
+	// the server has accepted each call's hang_up (the call ends on the
+	// server while we sleep; the end is confirmed after the wake). It
+	// returns the calls whose hang_up was not accepted.
+	EndForSleep(ctx context.Context) []calls.CallView
 	// Recheck asks the manager to look at every call again now.
 	Recheck()
 	// Subscribe returns the latest snapshot at once and every change after
@@ -370,7 +375,13 @@ func (g *Guard) handle(ev Event) {
 			endBy = now.Add(left / 2)
 		}
 		hardStop := endBy.Add(deadline.Sub(endBy) / 2)
-		unconfirmed := g.endAll(endBy, hardStop, before)
+		end := g.calls.EndEverything
+		if ev.Kind == WillSleep {
+			// The server's 204 to the hang_up is enough to let the machine
+			// sleep; the end is confirmed after the wake.
+			end = g.calls.EndForSleep
+		}
+		unconfirmed := g.endAll(end, endBy, hardStop, before)
 		ev.Ack()
 		g.opts.Logf.printf("power: %s (%s): ended %d call(s), %d unconfirmed, lock released %s before the deadline",
 			ev.Kind, ev.Reason, len(before), len(unconfirmed), time.Until(deadline).Round(time.Millisecond))
@@ -419,7 +430,7 @@ func (g *Guard) handle(ev Event) {
 			defer g.wg.Done()
 			defer g.lockEnding.Store(false)
 			now := time.Now()
-			unconfirmed := g.endAll(now.Add(g.opts.LockTimeout), now.Add(g.opts.LockTimeout+2*time.Second), before)
+			unconfirmed := g.endAll(g.calls.EndEverything, now.Add(g.opts.LockTimeout), now.Add(g.opts.LockTimeout+2*time.Second), before)
 			g.tellEnded(Locked, before, unconfirmed)
 		}()
 	case Unlocked:
@@ -430,14 +441,14 @@ func (g *Guard) handle(ev Event) {
 // assumed when the property cannot be read or an event carries no deadline.
 const DefaultDelay = 5 * time.Second
 
-// endAll runs EndEverything with deadline endBy and gives up waiting at
-// hardStop (the manager should have returned by then; if it has not, every
-// call that was live counts as unconfirmed).
-func (g *Guard) endAll(endBy, hardStop time.Time, before []calls.CallView) []calls.CallView {
+// endAll runs end (EndEverything or EndForSleep) with deadline endBy and
+// gives up waiting at hardStop (the manager should have returned by then;
+// if it has not, every call that was live counts as unconfirmed).
+func (g *Guard) endAll(end func(context.Context) []calls.CallView, endBy, hardStop time.Time, before []calls.CallView) []calls.CallView {
 	ctx, cancel := context.WithDeadline(context.Background(), endBy)
 	defer cancel()
 	res := make(chan []calls.CallView, 1)
-	go func() { res <- g.calls.EndEverything(ctx) }()
+	go func() { res <- end(ctx) }()
 	t := time.NewTimer(time.Until(hardStop))
 	defer t.Stop()
 	select {

@@ -258,8 +258,10 @@ func TestGuardHoldsTheLockExactlyWhileACallIsLive(t *testing.T) {
 	}
 }
 
-// PrepareForSleep(true) ends the call on the server, then the lock is
-// released, before logind's deadline; after the wake no lock is taken.
+// PrepareForSleep(true) ends the call: the lock is released once the server
+// has accepted the hang_up (its 204: the call then ends on the server while
+// we sleep), before logind's deadline; the end is confirmed by a GET; after
+// the wake no lock is taken.
 func TestGuardSleepEndsTheCallBeforeTheDeadline(t *testing.T) {
 	e := newGuardEnv(t, gopt{delay: 3 * time.Second})
 	v := e.startBilling()
@@ -270,12 +272,34 @@ func TestGuardSleepEndsTheCallBeforeTheDeadline(t *testing.T) {
 	if !released.Before(sent.Add(e.fake.InhibitDelayMax())) {
 		t.Fatalf("lock released %s after the signal; logind's delay is %s", released.Sub(sent), e.fake.InhibitDelayMax())
 	}
-	ended, reason, ok := e.serverEnded(v.ID)
-	if !ok {
-		t.Fatal("the simulator still has the call live after the lock was released")
+	accepted := false
+	for _, r := range e.sim.RequestsTo("POST", "/api/calls/"+v.ID+"/send_data_message") {
+		accepted = accepted || (r.Status == 204 || r.Status == 422) && !r.Time.After(released)
 	}
-	if ended.After(released) {
-		t.Fatalf("the call ended on the server %s after the lock was released", ended.Sub(released))
+	ended, reason, ok := e.serverEnded(v.ID)
+	if !accepted && (!ok || ended.After(released)) {
+		t.Fatalf("the lock was released before the server accepted the hang-up or ended the call (requests %+v)", e.sim.RequestsTo("", "/api/calls/"+v.ID))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		ended, reason, ok = e.serverEnded(v.ID)
+	}
+	if !ok {
+		t.Fatal("the simulator still has the call live after the hang-up was accepted")
+	}
+	confirmed := false
+	for _, r := range e.sim.RequestsTo("GET", "/api/calls/"+v.ID) {
+		confirmed = confirmed || r.Path == "/api/calls/"+v.ID && r.Status == 200 && !r.Time.Before(ended)
+	}
+	for i := 0; !confirmed && i < 500; i++ {
+		time.Sleep(10 * time.Millisecond)
+		for _, r := range e.sim.RequestsTo("GET", "/api/calls/"+v.ID) {
+			confirmed = confirmed || r.Path == "/api/calls/"+v.ID && r.Status == 200 && !r.Time.Before(ended)
+		}
+	}
+	if !confirmed {
+		t.Fatal("the end was never confirmed with a GET of the call")
 	}
 	n := e.waitNotice(NoticeEnded, 1, 5*time.Second)
 	if n.Trigger != WillSleep || len(n.Ended) != 1 || n.Ended[0].ID != v.ID || len(n.Unconfirmed) != 0 ||
@@ -291,6 +315,7 @@ func TestGuardSleepEndsTheCallBeforeTheDeadline(t *testing.T) {
 		t.Fatalf("after the wake with no call: %d locks taken, holding %v", n, e.g.Status().Holding)
 	}
 	// A new call after the wake takes a new lock.
+	e.waitStatus("the end confirmed", func(s GuardStatus) bool { return !s.Live })
 	e.startBilling()
 	e.fake.WaitHeld(1, 5*time.Second)
 }
@@ -345,6 +370,8 @@ func TestGuardRefusedInhibitStillEndsCalls(t *testing.T) {
 	if len(n.Ended) != 1 || n.Ended[0].ID != v.ID {
 		t.Fatalf("notice %+v", n)
 	}
+	// The hang-up was accepted; the end itself follows on the server.
+	e.waitStatus("the end confirmed", func(s GuardStatus) bool { return !s.Live })
 	if _, _, ok := e.serverEnded(v.ID); !ok {
 		t.Fatal("the call is still live on the server")
 	}

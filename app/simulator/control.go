@@ -20,6 +20,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		"fail-next":     s.controlFailNext,
 		"malformed":     s.controlMalformed,
 		"latency":       s.controlLatency,
+		"round-trip":    s.controlRoundTrip,
 		"unauthorized":  s.controlUnauthorized,
 		"unresponsive":  s.controlUnresponsive,
 		"drop-sockets":  s.controlDropSockets,

@@ -57,7 +57,8 @@
 //     normal ends, 4000 for connection_error and 1011 for system_error.
 //   - Test controls: seeded agents and account, StartCallElsewhere and
 //     JoinElsewhere, ForceEnd, FailNext, FailNextAfterHandling, CutNext,
-//     Malformed, SetLatency, DropSockets, SetUnauthorized, SetUnresponsive,
+//     Malformed, SetLatency, SetRoundTrip (a network round trip on REST and
+//     the call sockets alike), DropSockets, SetUnauthorized, SetUnresponsive,
 //     SetHangupReason, a FakeClock (also over HTTP under /sim/control/ with
 //     Options.ControlAPI, for the standalone simulator); recording of every request and of each
 //     call's audio both ways with arrival times, and its transcript.
@@ -96,6 +97,7 @@
 //	duration.go     protobuf-style durations ("1.5s")
 //	wire.go         JSON wire types
 //	control.go      test controls, in Go and over HTTP (/sim/control/)
+//	roundtrip.go    the link Listen puts in front: a settable round trip
 //	record.go       recorded requests, audio and transcripts
 //	review.go       priorCallId, recordings and their storage host, summaries
 package simulator

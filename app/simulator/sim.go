@@ -49,6 +49,8 @@ type Server struct {
 	createTimes  []time.Time    // for CreatesPerMinute
 	storage      *storageHost   // recordings redirect here when set (review.go)
 	storages     []*storageHost // every one started, closed with the server
+
+	relayState // the round trip Listen adds (roundtrip.go)
 }
 
 type fault struct {
@@ -132,17 +134,30 @@ func (s *Server) Listen(addr string) error {
 		ln.Close()
 		return errors.New("simulator: already serving")
 	}
+	// The HTTP server listens privately; the public address is the link
+	// that adds the round trip (roundtrip.go).
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.mu.Unlock()
+		ln.Close()
+		return fmt.Errorf("simulator: listen on loopback: %w", err)
+	}
 	s.listener = ln
 	s.baseURL = "http://" + ln.Addr().String()
 	s.httpSrv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	srv := s.httpSrv
-	s.wg.Add(1)
+	s.relay = &relay{s: s, pub: ln, inner: inner.Addr().String(), conns: map[net.Conn]struct{}{}}
+	srv, rl := s.httpSrv, s.relay
+	s.wg.Add(2)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(inner); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logf("simulator: serve: %v", err)
 		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		rl.serve()
 	}()
 	return nil
 }
@@ -164,7 +179,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		close(s.done)
-		srv := s.httpSrv
+		srv, rl := s.httpSrv, s.relay
 		var sess []*session
 		for x := range s.sessions {
 			sess = append(sess, x)
@@ -182,6 +197,9 @@ func (s *Server) Close() error {
 		}
 		for _, x := range sess {
 			x.abort()
+		}
+		if rl != nil {
+			rl.close()
 		}
 		if srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -162,7 +162,12 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.HTTPClient != nil {
 		hc = *opts.HTTPClient
 	} else {
-		hc.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep up to 4 connections warm (Go keeps 2): a poll makes 3
+		// requests at once, and ending a call needs 2 without a new
+		// connection's handshake (a round trip or more).
+		tr.MaxIdleConnsPerHost = 4
+		hc.Transport = tr
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	timeout := opts.RequestTimeout

@@ -90,11 +90,14 @@ func BenchmarkCaptureToUplink(b *testing.B) {
 
 // BenchmarkPlaybackOnset: from the first Play of agent audio streamed in
 // real time (after silence) to its first sound at spk.monitor, with the
-// default 60 ms prebuffer; baseline in the same run: the smallest prebuffer
-// (10 ms), which leaves the device and monitor path.
+// default adaptive prebuffer (20 ms, doubling up to 60 ms only after an
+// underrun mid-speech; the underruns are counted); baselines in the same
+// run: the smallest prebuffer (10 ms), which leaves the device and monitor
+// path, and the 20 ms frame.
 func BenchmarkPlaybackOnset(b *testing.B) {
 	p := pulse(b)
 	rec := p.Record(b, "spk.monitor", 48000)
+	var underruns int64
 	measure := func(prebufMs int) float64 {
 		s := open(b, voice.Config{Headset: true, PrebufferMs: prebufMs}, voice.Rates{InputRate: 16000, OutputRate: 16000}, func([]byte) {})
 		warm(b, s)
@@ -121,6 +124,9 @@ func BenchmarkPlaybackOnset(b *testing.B) {
 			d = append(d, at.Sub(t0))
 			time.Sleep(600 * time.Millisecond) // played out, back to prebuffering
 		}
+		if prebufMs == voice.DefaultPrebufferMs {
+			underruns = s.Stats().Underruns
+		}
 		s.Close()
 		return medianMs(d)
 	}
@@ -128,8 +134,10 @@ func BenchmarkPlaybackOnset(b *testing.B) {
 	def := measure(voice.DefaultPrebufferMs)
 	base := measure(10)
 	b.StopTimer()
-	b.ReportMetric(def, "onset_prebuffer60_ms")
+	b.ReportMetric(def, "onset_adaptive_ms") // the default: 20 ms, growing to 60 after underruns
 	b.ReportMetric(base, "baseline_onset_prebuffer10_ms")
+	b.ReportMetric(20, "baseline_frame_period_ms")
+	b.ReportMetric(float64(underruns), "underruns")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -172,6 +180,7 @@ func BenchmarkBargeIn(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(b40, "clear_to_silence_buf40_ms")
 	b.ReportMetric(b20, "clear_to_silence_buf20_ms")
+	b.ReportMetric(b20, "clear_to_silence_ms") // the default speaker buffer
 	b.ReportMetric(b10, "clear_to_silence_buf10_ms")
 	b.ReportMetric(20, "baseline_frame_period_ms")
 	b.ReportMetric(0, "ns/op")

@@ -111,8 +111,10 @@ type Config struct {
 
 	// FrameDuration is the uplink frame length (default 20 ms).
 	FrameDuration time.Duration
-	// PrebufferMs is how much agent audio is queued before playback starts,
-	// and again after an underrun (default 60, 10..500).
+	// PrebufferMs is the most agent audio queued before playback starts,
+	// and again after an underrun (default 60, 10..500): the prebuffer
+	// starts at 20 ms (or this, when smaller) and doubles up to it after
+	// each underrun mid-speech.
 	PrebufferMs int
 	// GateHangover is how long the microphone stays gated after the last
 	// audible agent sample (default 300 ms).

@@ -86,6 +86,8 @@ type Stats struct {
 	PlayedSamples  int64 // agent samples played
 	PlaybackDrops  int64 // agent samples dropped because the FIFO was full
 	Starved        int64 // times playback ran dry and went back to prebuffering
+	Underruns      int64 // of those, times it ran dry mid-speech (audio came back soon)
+	PrebufferMs    int   // the prebuffer now (it grows after underruns)
 	Clears         int64 // ClearPlayback calls that dropped audio
 
 	// EchoRemovedDB is, with echo cancellation, how much quieter the
@@ -169,9 +171,9 @@ func (e *Engine) Open(r Rates, uplink func(pcm []byte)) (*Session, error) {
 		echoMode: "gate",
 	}
 	s.chooseEcho()
-	prebuf := r.OutputRate * e.cfg.PrebufferMs / 1000
+	ceiling := r.OutputRate * e.cfg.PrebufferMs / 1000
 	s.q = newFrameQueue(e.cfg.QueueFrames, frameLen, s.now)
-	s.fifo = newPlayFIFO(prebuf, r.OutputRate*maxPlaybackSeconds)
+	s.fifo = newPlayFIFO(r.OutputRate*startPrebufferMs/1000, ceiling, r.OutputRate*maxPlaybackSeconds, r.OutputRate)
 
 	if s.ctx, err = initContext(); err != nil {
 		s.release() // the canceller, if any
@@ -247,6 +249,8 @@ func (s *Session) Stats() Stats {
 		PlayedSamples:  f.played,
 		PlaybackDrops:  f.dropped,
 		Starved:        f.starved,
+		Underruns:      f.underrun,
+		PrebufferMs:    f.prebuf * 1000 / max(s.rates.OutputRate, 1),
 		Clears:         f.cleared,
 		QueuedPlayback: f.n,
 	}

@@ -17,20 +17,38 @@ type playFIFO struct {
 	buf      []int16
 	head, n  int
 	max      int  // most samples kept; beyond it the oldest are dropped
-	prebuf   int  // samples queued before playback (re)starts
+	prebuf   int  // samples queued before playback (re)starts; grows after an underrun
+	ceiling  int  // the most prebuf grows to
+	gap      int  // samples of device time since playback ran dry (-1: not counting)
 	playing  bool // false while prebuffering
 	waited   int  // samples of device time spent prebuffering with data queued
 	odd      bool // a byte of a sample is pending in oddByte
 	oddByte  byte
 	dropped  int64 // samples dropped because the FIFO was at max
 	starved  int64 // times playback ran dry and went back to prebuffering
+	underrun int64 // of those, times audio came back within underrunGap (the stream went on)
 	cleared  int64 // ClearPlayback calls that dropped audio
 	played   int64 // samples of agent audio played
 	clearGen uint64
+	gapMax   int // underrunGap in samples
 }
 
-func newPlayFIFO(prebuf, limit int) *playFIFO {
-	return &playFIFO{buf: make([]int16, min(max(4*prebuf, 4096), limit)), prebuf: prebuf, max: limit}
+// The prebuffer is adaptive: it starts at one frame (20 ms: agent audio
+// reaches the speaker sooner) and doubles, up to the configured prebuffer,
+// each time playback runs dry in the middle of the agent's speech (audio
+// comes back within underrunGap): the network's jitter then needs the room.
+// The end of an utterance (no audio for longer) does not count.
+const (
+	startPrebufferMs = 20
+	underrunGapMs    = 120
+)
+
+// newPlayFIFO is a FIFO whose prebuffer starts at start samples and grows up
+// to ceiling; rate is the sample rate (for underrunGap).
+func newPlayFIFO(start, ceiling, limit, rate int) *playFIFO {
+	start = max(min(start, ceiling), 1)
+	return &playFIFO{buf: make([]int16, min(max(4*ceiling, 4096), limit)), prebuf: start, ceiling: ceiling, max: limit,
+		gap: -1, gapMax: rate * underrunGapMs / 1000}
 }
 
 // write appends s16le samples. Bytes of a sample split across calls are
@@ -83,7 +101,7 @@ func (f *playFIFO) clear() {
 	if f.n > 0 || f.playing {
 		f.cleared++
 	}
-	f.head, f.n, f.playing, f.waited, f.odd = 0, 0, false, 0, false
+	f.head, f.n, f.playing, f.waited, f.odd, f.gap = 0, 0, false, 0, false, -1
 	f.clearGen++
 	f.mu.Unlock()
 }
@@ -95,6 +113,16 @@ func (f *playFIFO) clear() {
 func (f *playFIFO) read(out []byte, mute bool) (peak int) {
 	want := len(out) / 2
 	f.mu.Lock()
+	if !f.playing && f.gap >= 0 {
+		if f.n > 0 {
+			// Audio came back soon after playback ran dry: an underrun.
+			f.underrun++
+			f.prebuf = min(2*f.prebuf, f.ceiling)
+			f.gap = -1
+		} else if f.gap += want; f.gap > f.gapMax {
+			f.gap = -1 // the utterance ended
+		}
+	}
 	if !f.playing && f.n > 0 {
 		// Start once the prebuffer is full, or once data has waited as long
 		// as the prebuffer lasts (the end of an utterance shorter than it).
@@ -125,6 +153,7 @@ func (f *playFIFO) read(out []byte, mute bool) (peak int) {
 			if got < want {
 				f.playing = false
 				f.starved++
+				f.gap = want - got
 			}
 		}
 	}

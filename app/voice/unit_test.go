@@ -137,7 +137,7 @@ func TestCaptureCallbackDoesNotAllocate(t *testing.T) {
 }
 
 func TestPlayFIFOPrebuffersStarvesAndClears(t *testing.T) {
-	f := newPlayFIFO(100, 1000)
+	f := newPlayFIFO(100, 100, 1000, 8000)
 	out := make([]byte, 2*40)
 	f.write(pcm(ramp(1, 50)...))
 	if peak := f.read(out, false); peak != 0 || f.playing {
@@ -180,8 +180,55 @@ func TestPlayFIFOPrebuffersStarvesAndClears(t *testing.T) {
 	}
 }
 
+// The prebuffer starts small and doubles, up to its ceiling, only when
+// playback runs dry mid-speech (audio back within underrunGap); the end of
+// an utterance (a longer silence) leaves it alone.
+func TestPlayFIFOPrebufferGrowsOnlyAfterUnderruns(t *testing.T) {
+	const rate = 1000 // underrunGap = 120 samples
+	f := newPlayFIFO(20, 80, 5000, rate)
+	out := make([]byte, 2*10)
+	f.write(pcm(ramp(1, 20)...))
+	if f.read(out, false) == 0 {
+		t.Fatal("20 samples queued with a 20-sample prebuffer did not start")
+	}
+	f.read(out, false)
+	f.read(out, false) // dry: starved mid-speech
+	f.write(pcm(ramp(1, 10)...))
+	f.read(out, false)
+	if f.underrun != 1 || f.prebuf != 40 {
+		t.Fatalf("after an underrun: %d underruns, prebuffer %d, want 1 and 40", f.underrun, f.prebuf)
+	}
+	// The end of an utterance: nothing for longer than the gap.
+	for f.n > 0 || f.playing {
+		f.read(out, false)
+	}
+	for i := 0; i < 20; i++ {
+		f.read(out, false)
+	}
+	f.write(pcm(ramp(1, 40)...))
+	f.read(out, false)
+	if f.underrun != 1 || f.prebuf != 40 {
+		t.Fatalf("after a pause: %d underruns, prebuffer %d, want 1 and 40", f.underrun, f.prebuf)
+	}
+	// Growth stops at the ceiling.
+	for i := 0; i < 5; i++ {
+		for f.n > 0 || f.playing {
+			f.read(out, false)
+		}
+		f.write(pcm(ramp(1, 200)...))
+		f.read(out, false)
+	}
+	if f.prebuf != 80 {
+		t.Fatalf("prebuffer %d after many underruns, want the ceiling 80", f.prebuf)
+	}
+	f.clear()
+	if f.prebuf != 80 || f.gap != -1 {
+		t.Fatalf("clear changed the learnt prebuffer (%d) or left a gap count (%d)", f.prebuf, f.gap)
+	}
+}
+
 func TestPlayFIFOMuteConsumesAndGrowsToBound(t *testing.T) {
-	f := newPlayFIFO(10, 5000)
+	f := newPlayFIFO(10, 10, 5000, 8000)
 	f.write(pcm(ramp(1000, 20)...))
 	out := make([]byte, 40)
 	if peak := f.read(out, true); peak != 0 || f.n != 0 || string(out) != string(make([]byte, 40)) {

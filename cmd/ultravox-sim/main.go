@@ -38,6 +38,9 @@ type config struct {
 	opts         simulator.Options
 	fails        []failSpec
 	lat          time.Duration
+	rtt          time.Duration
+	pastCalls    int // ended calls to seed (a large account)
+	agents       int // agents to seed instead of -seed-agents
 	elsewhere    int
 	unauthorized bool
 }
@@ -55,6 +58,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q (all settings are flags; see -h)", fs.Args())
 	}
+	if cfg.rtt < 0 {
+		return cfg, fmt.Errorf("-round-trip %v: must not be negative", cfg.rtt)
+	}
+	if cfg.pastCalls < 0 || cfg.agents < 0 {
+		return cfg, fmt.Errorf("-past-calls %d, -agents %d: must be 0 or more", cfg.pastCalls, cfg.agents)
+	}
 	if err := f.check(cfg.lat); err != nil {
 		return cfg, err
 	}
@@ -67,6 +76,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	cfg.elsewhere = *f.elsewhere
 	cfg.unauthorized = *f.unauthorized
+	if cfg.agents > 0 {
+		o.Agents = simulator.SeedAgentNames(cfg.agents)
+	}
 	cfg.opts = o
 	return cfg, nil
 }
@@ -82,6 +94,9 @@ type flags struct {
 func defineFlags(fs *flag.FlagSet, cfg *config) *flags {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
 	fs.DurationVar(&cfg.lat, "latency", 0, "delay every answer by this much")
+	fs.DurationVar(&cfg.rtt, "round-trip", 0, "network round-trip time to add to REST and call sockets alike, e.g. 100ms")
+	fs.IntVar(&cfg.pastCalls, "past-calls", 0, "seed this many ended calls over the last 30 days (a large account, e.g. 10000)")
+	fs.IntVar(&cfg.agents, "agents", 0, "seed this many agents named \"Agent 001\"... (instead of -seed-agents)")
 	return &flags{
 		key:          fs.String("key", simulator.DefaultAPIKey, "the API key the simulator accepts (a test key; must not look like a real Ultravox key)"),
 		seed:         fs.String("seed-agents", "", "comma-separated agent names to create (default: \"Support agent,Sales agent\")"),
@@ -269,6 +284,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		sim.FailNext(f.n, f.status)
 	}
 	sim.SetLatency(cfg.lat)
+	sim.SetRoundTrip(cfg.rtt)
+	if err := sim.SeedPastCalls(cfg.pastCalls, 30*24*time.Hour); err != nil {
+		return err
+	}
 	sim.SetUnauthorized(cfg.unauthorized)
 	for i := 0; i < cfg.elsewhere; i++ {
 		if _, err := sim.StartCallElsewhere(sim.Agents()[0].AgentID, true, 0); err != nil {
@@ -285,7 +304,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if cfg.opts.ControlAPI {
 		fmt.Fprintf(stdout, "Controls: curl -X POST -H 'X-API-Key: %s' '%s/sim/control/<op>?...' with op one of\n", sim.APIKey(), sim.URL())
 		fmt.Fprintln(stdout, "  elsewhere?joined=true&maxDuration=300s&agent=ID, end?call=ID&reason=timeout, fail-next?n=2&status=503,")
-		fmt.Fprintln(stdout, "  malformed?n=1, latency?d=500ms, unauthorized?on=true, unresponsive?on=true, drop-sockets, hangup-reason?reason=hangup")
+		fmt.Fprintln(stdout, "  malformed?n=1, latency?d=500ms, round-trip?d=100ms, unauthorized?on=true, unresponsive?on=true, drop-sockets, hangup-reason?reason=hangup")
 	}
 	if ready != nil {
 		ready(sim)

@@ -165,14 +165,16 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"extra"}, "unexpected arguments"},
 		{[]string{"-voice", "robot"}, "want espeak, synth or auto"},
 		{[]string{"-creates-per-minute", "-1"}, "-creates-per-minute"},
+		{[]string{"-round-trip", "-5ms"}, "-round-trip"},
+		{[]string{"-past-calls", "-1"}, "-past-calls"},
 	} {
 		_, err := parseFlags(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want it to mention %q", tc.args, err, tc.want)
 		}
 	}
-	cfg, err := parseFlags([]string{"-fail-next", "2:503,1:429", "-latency", "50ms", "-settle", "0"}, io.Discard)
-	if err != nil || len(cfg.fails) != 2 || cfg.fails[0] != (failSpec{2, 503}) || cfg.lat != 50*time.Millisecond || cfg.opts.SettleDelay >= 0 {
+	cfg, err := parseFlags([]string{"-fail-next", "2:503,1:429", "-latency", "50ms", "-round-trip", "80ms", "-agents", "200", "-settle", "0"}, io.Discard)
+	if err != nil || len(cfg.fails) != 2 || cfg.fails[0] != (failSpec{2, 503}) || cfg.lat != 50*time.Millisecond || cfg.rtt != 80*time.Millisecond || len(cfg.opts.Agents) != 200 || cfg.opts.SettleDelay >= 0 {
 		t.Fatalf("parse: %+v %v", cfg, err)
 	}
 }
