@@ -46,7 +46,11 @@ type Server struct {
 	closeOnce    sync.Once
 	settleTimers map[*simCall]Timer
 	seeds        map[string]AgentSeed
-	createTimes  []time.Time // for CreatesPerMinute
+	createTimes  []time.Time       // for CreatesPerMinute
+	tools        []*ToolInvocation // tools.go
+	formats      Formats           // formats.go
+	metaLag      time.Duration     // strict.go
+	farewell     string            // strict.go
 }
 
 type fault struct {
@@ -79,7 +83,7 @@ func New(opts Options) *Server {
 		if id == "" {
 			id = uuid.NewSHA1(uuid.NameSpaceURL, []byte("ultravox-sim:agent:"+a.Name)).String()
 		}
-		tmpl := &CallTemplate{Name: a.Name, SystemPrompt: a.SystemPrompt, TimeExceededMessage: a.TimeExceededMessage}
+		tmpl := &CallTemplate{Name: a.Name, SystemPrompt: seedPrompt(a), TimeExceededMessage: a.TimeExceededMessage}
 		if a.MaxDuration > 0 {
 			tmpl.MaxDuration = formatDuration(a.MaxDuration)
 		}
