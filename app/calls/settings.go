@@ -35,6 +35,10 @@ type Settings struct {
 	// Calls whose maxDuration is not longer than the lead get no warning
 	// (see soonDeadlineLocked); 0 turns the warning off.
 	EndingSoonLead time.Duration
+	// TemplateValues are the user's values for agents' {{variables}}, by
+	// agent id then variable name; a create sends the agent's values as
+	// templateContext (templates.go).
+	TemplateValues map[string]map[string]string
 }
 
 // DefaultSettings are the limits a new user gets: a 4-minute call, a short
@@ -76,7 +80,7 @@ func (s Settings) Validate() error {
 	case s.EndingSoonLead < 0:
 		return fmt.Errorf("ending-soon warning lead must not be negative, got %s", s.EndingSoonLead)
 	}
-	return nil
+	return validateTemplateValues(s.TemplateValues)
 }
 
 func validRate(r int) bool { return r >= 8000 && r <= 48000 }
