@@ -44,6 +44,9 @@ type Settings struct {
 	// build has no echo canceller).
 	EchoCancellation bool `json:"echoCancellation"`
 	StartAtLogin     bool `json:"startAtLogin"`
+	// TemplateValues are values for agents' {{variables}}: agent id ->
+	// variable name -> value (templates.go).
+	TemplateValues map[string]map[string]string `json:"templateValues,omitempty"`
 }
 
 // Limits of the numeric settings.
@@ -110,6 +113,7 @@ func (s Settings) Validate() error {
 	if math.IsNaN(s.DailyBudget) || s.DailyBudget < 0 || s.DailyBudget > MaxBudget {
 		v = append(v, FieldError{"dailyBudget", fmt.Sprintf("daily budget must be between $0 (no cap) and $%.0f, got %g", MaxBudget, s.DailyBudget)})
 	}
+	v = append(v, templateValueErrors(s.TemplateValues)...)
 	if len(v) == 0 {
 		return nil
 	}
@@ -182,6 +186,8 @@ func (st *Store) Load() (Settings, error) {
 				s.PricePerMinute = def.PricePerMinute
 			case "dailyBudget":
 				s.DailyBudget = def.DailyBudget
+			case "templateValues":
+				s.TemplateValues = goodTemplateValues(s.TemplateValues)
 			}
 		}
 		return s, st.keepAside("had invalid values (" + strings.TrimPrefix(err.Error(), "invalid settings: ") + ")")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ func store(t *testing.T) *Store {
 func TestMissingFileGivesDefaults(t *testing.T) {
 	st := store(t)
 	s, err := st.Load()
-	if err != nil || s != Defaults() {
+	if err != nil || !reflect.DeepEqual(s, Defaults()) {
 		t.Fatalf("Load = %+v, %v", s, err)
 	}
 	if s.MaxDuration() != 240*time.Second || s.JoinTimeout() != 15*time.Second || s.PricePerMinute != 0.05 {
@@ -39,7 +40,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := st.Load()
-	if err != nil || got != s {
+	if err != nil || !reflect.DeepEqual(got, s) {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	fi, err := os.Stat(st.Path)
@@ -70,7 +71,7 @@ func TestSaveRejectsInvalidAndKeepsOldFile(t *testing.T) {
 		t.Fatalf("Save(bad) = %v", err)
 	}
 	got, err := st.Load()
-	if err != nil || got != Defaults() {
+	if err != nil || !reflect.DeepEqual(got, Defaults()) {
 		t.Fatalf("old file changed: %+v %v", got, err)
 	}
 }
@@ -85,7 +86,7 @@ func TestBrokenJSONIsKeptAside(t *testing.T) {
 	if !errors.As(err, &be) {
 		t.Fatalf("err %v", err)
 	}
-	if s != Defaults() {
+	if !reflect.DeepEqual(s, Defaults()) {
 		t.Errorf("settings %+v, want defaults", s)
 	}
 	if !strings.Contains(err.Error(), "is not valid JSON (line 3") || !strings.Contains(err.Error(), be.KeptAt) {
@@ -218,7 +219,7 @@ func TestEchoCancellationRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := st.Load()
-		if err != nil || got.EchoCancellation != on || got != s {
+		if err != nil || got.EchoCancellation != on || !reflect.DeepEqual(got, s) {
 			t.Errorf("saved %v, loaded %+v %v", on, got, err)
 		}
 	}

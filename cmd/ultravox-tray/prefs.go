@@ -116,6 +116,7 @@ func callSettings(s settings.Settings, demo bool, demoAgent string) calls.Settin
 	cs.PricePerMinute = s.PricePerMinute
 	cs.DailyBudget = s.DailyBudget
 	cs.DeleteAfterEnd = s.DeleteAfterEnd
+	cs.TemplateValues = s.TemplateValues
 	if demo {
 		cs.DefaultAgentID = demoAgent
 	} else {
