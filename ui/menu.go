@@ -58,8 +58,7 @@ func (t *Tray) do(a model.Action) {
 	switch a.Kind {
 	case model.ActStartCall:
 		background("Start call", func(ctx context.Context) error {
-			_, err := m.Start(ctx, a.Arg)
-			return err
+			return t.startCall(ctx, a.Arg) // template_form.go: asks for template values first
 		})
 	case model.ActEndOurs:
 		background("End call", m.EndOurs)

@@ -76,6 +76,7 @@ type windows struct {
 	recent   single[struct{}]
 	notice   single[struct{}]
 	noTray   single[*widget.Label]
+	template single[*templateWindow] // template_form.go
 }
 
 func newWindows(t *Tray) *windows { return &windows{t: t} }
