@@ -34,3 +34,11 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard -- '*.go' | grep -v '/testdata/')); \
 	if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# smoke-live checks the app's client against the real Ultravox service with
+# your key (keychain or ULTRAVOX_API_KEY): one 20-second agent call, at most
+# $0.05. It says what it will do and asks first (ARGS=--yes skips that).
+# Never part of `make test` or CI; run it before every release.
+.PHONY: smoke-live
+smoke-live:
+	$(GO) run ./cmd/ultravox-smoke $(ARGS)
