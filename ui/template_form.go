@@ -41,6 +41,7 @@ func (t *Tray) startCall(ctx context.Context, agentID string) error {
 // templateWindow is the open template values form.
 type templateWindow struct {
 	entries map[string]*widget.Entry
+	first   *widget.Entry // the first entry without a value: focused
 	start   *widget.Button
 	status  *widget.Label
 }
@@ -100,9 +101,10 @@ func (w *windows) showTemplateForm(at calls.AgentTemplate) {
 		win.SetContent(container.NewBorder(intro, container.NewVBox(status, buttons), nil, nil, container.NewVScroll(form)))
 		win.Resize(fyne.NewSize(440, float32(160+50*len(f.Fields))))
 		win.CenterOnScreen()
-		if first != nil {
-			win.Canvas().Focus(first)
-		}
-		return win, &templateWindow{entries: entries, start: start, status: status}, nil
+		return win, &templateWindow{entries: entries, first: first, start: start, status: status}, nil
 	})
+	// Typing goes to the first empty field at once (focus needs a shown window).
+	if tw, win, ok := w.template.get(); ok && tw.first != nil {
+		win.Canvas().Focus(tw.first)
+	}
 }
