@@ -232,3 +232,36 @@ func TestMetadataIndexLag(t *testing.T) {
 }
 
 func str(v any) string { s, _ := v.(string); return s }
+
+// The new controls work over HTTP too (for the standalone simulator).
+func TestControlsOverHTTP(t *testing.T) {
+	sim := simtest.New(t, func(o *simulator.Options) { o.ControlAPI = true; o.SpeakGreeting = false })
+	a := newAPI(t, sim)
+	c := a.createCall(sim.Agents()[0].AgentID, map[string]any{"medium": wsMedium(16000, nil)})
+	w := dial(t, *c.JoinURL)
+	w.next("call_started", 2*time.Second)
+	var inv map[string]string
+	a.json("POST", "/sim/control/invoke-tool?call="+c.CallID+"&tool=lookupOrder&parameters=%7B%22id%22%3A1%7D", nil, http.StatusOK, &inv)
+	got := w.next("client_tool_invocation", 2*time.Second)
+	if got["invocationId"] != inv["invocationId"] {
+		t.Fatalf("invocation %v, control said %v", got, inv)
+	}
+	w.sendJSON(map[string]any{"type": "client_tool_result", "invocationId": inv["invocationId"], "result": "ok"})
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		var replies []map[string]any
+		a.json("POST", "/sim/control/tool-replies?call="+c.CallID, nil, http.StatusOK, &replies)
+		if len(replies) == 1 && replies[0]["answered"] == true && replies[0]["result"] == "ok" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replies %v", replies)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.json("POST", "/sim/control/alt-formats?durations=clock&offsetTimes=true", nil, http.StatusOK, nil)
+	if status, _, body := a.do("POST", "/sim/control/alt-formats?durations=weeks", nil); status != http.StatusBadRequest {
+		t.Fatalf("unknown format: %d %s", status, body)
+	}
+	a.json("POST", "/sim/control/strict?metadataLag=1s&farewell=Bye", nil, http.StatusOK, nil)
+}
