@@ -30,7 +30,7 @@ func (t *Tray) startCall(ctx context.Context, agentID string) error {
 		case err != nil:
 			t.log.Warn("could not read the agent's template variables; starting the call without asking", "err", err)
 		case len(at.Missing) > 0:
-			doUI(func() { t.windows.showTemplateForm(at) })
+			doUI(func() { t.windows.showTemplateForm(at, true) })
 			return nil
 		}
 	}
@@ -46,8 +46,32 @@ type templateWindow struct {
 	status  *widget.Label
 }
 
-// showTemplateForm opens the form for at's variables. Main goroutine only.
-func (w *windows) showTemplateForm(at calls.AgentTemplate) {
+// editTemplateValues opens the form for agentID's variables from the
+// settings window: Save keeps them, no call starts.
+func (w *windows) editTemplateValues(agentID string) {
+	tm, ok := w.t.cfg.Manager.(templateManager)
+	if !ok {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		at, err := tm.AgentTemplate(ctx, agentID)
+		switch {
+		case err != nil:
+			w.errorNotice("Template values", err)
+		case len(at.Variables) == 0:
+			doUI(func() { w.showNotice(model.TemplateNone(at)) })
+		default:
+			doUI(func() { w.showTemplateForm(at, false) })
+		}
+	}()
+}
+
+// showTemplateForm opens the form for at's variables; with startCall its
+// button keeps the values and starts the call, else it only keeps them.
+// Main goroutine only.
+func (w *windows) showTemplateForm(at calls.AgentTemplate, startCall bool) {
 	f := model.TemplateFormOf(at)
 	w.template.show(at.AgentID, true, func() (fyne.Window, *templateWindow, func()) {
 		win := w.t.cfg.App.NewWindow(f.Title)
@@ -69,17 +93,24 @@ func (w *windows) showTemplateForm(at calls.AgentTemplate) {
 				first = e
 			}
 		}
-		start := widget.NewButton(model.TemplateStart, nil)
+		label := model.TemplateSave
+		if startCall {
+			label = model.TemplateStart
+		}
+		start := widget.NewButton(label, nil)
 		start.Importance = widget.HighImportance
 		submit = func() {
 			typed := map[string]string{}
 			for name, e := range entries {
 				typed[name] = e.Text
 			}
-			vals, err := f.TemplateValues(typed)
-			if err != nil {
-				status.SetText(err.Error())
-				return
+			vals := f.EditedValues(typed)
+			if startCall {
+				var err error
+				if vals, err = f.TemplateValues(typed); err != nil {
+					status.SetText(err.Error())
+					return
+				}
 			}
 			s := w.t.cfg.Prefs.Load().WithTemplateValues(at.AgentID, vals)
 			if err := w.t.cfg.Prefs.Save(s); err != nil {
@@ -87,6 +118,9 @@ func (w *windows) showTemplateForm(at calls.AgentTemplate) {
 				return
 			}
 			win.Close()
+			if !startCall {
+				return
+			}
 			go func() {
 				ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 				defer cancel()
@@ -107,4 +141,15 @@ func (w *windows) showTemplateForm(at calls.AgentTemplate) {
 	if tw, win, ok := w.template.get(); ok && tw.first != nil {
 		win.Canvas().Focus(tw.first)
 	}
+}
+
+// agentRow is the settings window's agent field with the button that edits
+// the chosen agent's template values.
+func (sw *settingsWindow) agentRow() fyne.CanvasObject {
+	b := widget.NewButton(model.LabelTemplateValues, func() {
+		if sw.onTemplate != nil {
+			sw.onTemplate(sw.agents.ID(sw.agent.Text))
+		}
+	})
+	return container.NewBorder(nil, nil, nil, b, sw.agent)
 }

@@ -85,3 +85,49 @@ func TestTemplateFormBeforeStart(t *testing.T) {
 	onUI(item(menu, "Sales").Action)
 	waitCalls(t, fm, "start a1", "start a2", "start a2") // remembered: no form
 }
+
+// From the settings window, "Template values…" edits the chosen agent's
+// values without starting a call; an emptied field forgets its value.
+func TestTemplateValuesFromSettings(t *testing.T) {
+	fm := newFakeManager(idle())
+	prefs := &memPrefs{s: settings.Defaults().WithTemplateValues("a2", map[string]string{"customerName": "Ada"})}
+	app := &trayApp{App: test.NewTempApp(t), quitCh: make(chan struct{})}
+	tr, err := NewTray(Config{App: app, Manager: templateFake{fm, prefs}, EndEverything: func(context.Context) {}, Location: time.UTC, Prefs: testPrefs(prefs, &memKeys{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.setTooltip, tr.setTitle = func(string) {}, func(string) {}
+	t.Cleanup(tr.Stop)
+	onUI(tr.windows.showSettings)
+	var sw *settingsWindow
+	onUI(func() { sw, _, _ = tr.windows.settings.get() })
+	if sw == nil || sw.onTemplate == nil {
+		t.Fatal("settings window without the template values button")
+	}
+	onUI(func() { sw.onTemplate("a2") })
+	var tw *templateWindow
+	for deadline := time.Now().Add(5 * time.Second); tw == nil; {
+		onUI(func() { tw, _, _ = tr.windows.template.get() })
+		if tw == nil && time.Now().After(deadline) {
+			t.Fatal("no template form opened")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	onUI(func() {
+		if tw.start.Text != "Save" {
+			t.Errorf("button %q, want Save", tw.start.Text)
+		}
+		tw.entries["customerName"].SetText("")
+		tw.entries["orderId"].SetText("B-2")
+		test.Tap(tw.start)
+	})
+	prefs.mu.Lock()
+	kept := prefs.s.TemplateValues["a2"]
+	prefs.mu.Unlock()
+	if _, has := kept["customerName"]; has || kept["orderId"] != "B-2" {
+		t.Fatalf("kept %v, want only orderId B-2", kept)
+	}
+	if got := fm.calls(); len(got) != 0 {
+		t.Fatalf("editing values started something: %v", got)
+	}
+}

@@ -13,8 +13,21 @@ import (
 // Words of the template values form.
 const (
 	TemplateStart  = "Start call"
+	TemplateSave   = "Save"
 	TemplateCancel = "Cancel"
+	// LabelTemplateValues opens the form from the settings window for the
+	// agent chosen there.
+	LabelTemplateValues = "Template values…"
 )
+
+// TemplateNone says an agent needs no values.
+func TemplateNone(at calls.AgentTemplate) Notice {
+	who := at.AgentName
+	if who == "" {
+		who = "This agent"
+	}
+	return Notice{Title: "Template values", Text: who + " uses no {{variables}} in its prompt, so it needs no template values."}
+}
 
 // TemplateForm is what the form shows.
 type TemplateForm struct {
@@ -51,6 +64,16 @@ func TemplateFormOf(at calls.AgentTemplate) TemplateForm {
 		f.Fields = append(f.Fields, TemplateField{Name: v, Value: at.Values[v], Missing: missing[v]})
 	}
 	return f
+}
+
+// EditedValues is what the user typed, by variable name, for keeping: an
+// empty field removes a kept value (used when editing from the settings).
+func (f TemplateForm) EditedValues(typed map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, fl := range f.Fields {
+		out[fl.Name] = strings.TrimSpace(typed[fl.Name])
+	}
+	return out
 }
 
 // TemplateValues checks what the user typed (by variable name): every
