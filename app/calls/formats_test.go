@@ -73,3 +73,20 @@ func TestManagerKeepsUnknownEnumValues(t *testing.T) {
 		t.Fatalf("history %+v: want the raw status, the server's billed duration and its cost", h)
 	}
 }
+
+// With an agent that speaks a farewell before a hang_up ends the call, End
+// still ends the call at once (our socket closes first) and confirms it.
+func TestEndWithAFarewellAgent(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.sim.SetHangupFarewell("Thanks for calling, goodbye!")
+	v := e.startBilling()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.End(ctx, v.ID); err != nil {
+		t.Fatalf("End: %v", err)
+	}
+	ended := e.waitEvent(EventEnded, 10*time.Second)
+	if c, ok := e.sim.Call(v.ID); !ok || c.Ended == nil || ended.Call.ID != v.ID {
+		t.Fatalf("call %+v not ended on the server (event %+v)", c, ended.Call)
+	}
+}
