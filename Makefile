@@ -89,3 +89,11 @@ macos-app: build
 
 clean:
 	rm -rf bin dist
+
+# smoke-live checks the app's client against the real Ultravox service with
+# your key (keychain or ULTRAVOX_API_KEY): one 20-second agent call, at most
+# $0.05. It says what it will do and asks first (ARGS=--yes skips that).
+# Never part of `make test` or CI; run it before every release.
+.PHONY: smoke-live
+smoke-live:
+	$(GO) run ./cmd/ultravox-smoke $(ARGS)

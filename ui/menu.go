@@ -60,7 +60,7 @@ func (t *Tray) do(a model.Action) {
 	switch a.Kind {
 	case model.ActStartCall:
 		background("Start call", func(ctx context.Context) error {
-			_, err := m.Start(ctx, a.Arg)
+			err := t.startCall(ctx, a.Arg) // template_form.go: asks for template values first
 			if errors.Is(err, calls.ErrStartInProgress) {
 				// A second click before the menu showed Start call
 				// disabled: the first start goes on; nothing to show.

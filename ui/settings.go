@@ -37,12 +37,15 @@ type settingsWindow struct {
 	autostart  *widget.Check
 	status     *widget.Label
 	save       *widget.Button
+	// onTemplate edits an agent's template values (template_form.go).
+	onTemplate func(agentID string)
 }
 
 // showSettings focuses the settings window, or opens it. Main goroutine only.
 func (w *windows) showSettings() {
 	w.settings.show("", true, func() (fyne.Window, *settingsWindow, func()) {
 		sw := newSettingsWindow(w.t.cfg.App, w.t.cfg.Prefs, w.t.cfg.Manager.Snapshot())
+		sw.onTemplate = w.editTemplateValues
 		return sw.win, sw, nil
 	})
 }
@@ -58,7 +61,7 @@ func newSettingsWindow(app fyne.App, p Prefs, snap calls.Snapshot) *settingsWind
 	sw.newFields(model.FormOf(s, sw.agents.Current))
 	form := widget.NewForm(
 		widget.NewFormItem(model.FieldAPIKey, keyBox),
-		widget.NewFormItem(model.FieldAgent, sw.agent),
+		widget.NewFormItem(model.FieldAgent, sw.agentRow()), // template_form.go
 		widget.NewFormItem(model.FieldMaxDuration, sw.maxDur),
 		widget.NewFormItem(model.FieldJoinTimeout, sw.joinTO),
 		widget.NewFormItem(model.FieldPrice, sw.price),

@@ -79,6 +79,7 @@ type windows struct {
 	review   single[*reviewWindow]
 	history  single[*historyWindow]
 	usage    single[*usageWindow]
+	template single[*templateWindow] // template_form.go
 }
 
 // openRecent opens a finished call: its review when the manager can fetch

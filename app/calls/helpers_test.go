@@ -191,6 +191,9 @@ type envOpt struct {
 	proxy    bool // the client reaches the simulator through a netProxy
 	noLeak   bool
 	logTo    io.Writer // the manager's and the client's debug log
+	// offSchema: the simulator runs without the contract validator, for
+	// answers the schema does not allow (enum values it does not list).
+	offSchema bool
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -253,7 +256,19 @@ func newEnv(t *testing.T, o envOpt) *env {
 		e.clock = simulator.NewFakeClock(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 		simOpts = append(simOpts, func(so *simulator.Options) { so.Clock = e.clock })
 	}
-	e.sim = simtest.New(t, simOpts...)
+	if o.offSchema {
+		so := simulator.DefaultOptions()
+		for _, f := range simOpts {
+			f(&so)
+		}
+		e.sim = simulator.New(so)
+		if err := e.sim.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.sim.Close() })
+	} else {
+		e.sim = simtest.New(t, simOpts...)
+	}
 	base := e.sim.URL()
 	if o.proxy {
 		e.proxy = newNetProxy(t, strings.TrimPrefix(base, "http://"))

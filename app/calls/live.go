@@ -58,6 +58,8 @@ func (m *Manager) handleSocketItem(oc *ourCall, it ultravox.Incoming) {
 		oc.view.Transcript = applyTranscript(oc.view.Transcript, x)
 		m.publishLocked()
 		m.mu.Unlock()
+	case ultravox.ClientToolInvocation:
+		m.answerTool(oc, x) // tools.go
 	}
 }
 

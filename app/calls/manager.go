@@ -58,6 +58,8 @@ type Manager struct {
 	wg     sync.WaitGroup
 	wake   chan struct{}
 
+	templates sync.Map // agent id -> templateCacheEntry (templates.go)
+
 	mu           sync.Mutex
 	closed       bool
 	client       *ultravox.Client

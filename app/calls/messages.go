@@ -62,7 +62,7 @@ func endMessage(k EventKind, v CallView, price float64) string {
 		}
 		return fmt.Sprintf("A call with %s left over from an earlier session has ended (%s, about %s).", who, dur, cost)
 	default:
-		return fmt.Sprintf("Call with %s ended (%s, about %s).", who, dur, cost)
+		return fmt.Sprintf("Call with %s ended (%s, about %s).", who, dur, cost) + unknownEndReasonNote(v) // enums.go
 	}
 }
 
@@ -122,6 +122,9 @@ func msgSettled(v CallView, billed time.Duration, cost float64) string {
 		return fmt.Sprintf("Call with %s: billing has not settled after %s; estimated %s, about %s.", agentLabel(v), words.Clock(settleLimit), words.Clock(billed), words.Money(cost))
 	case v.BillingStatus == ultravox.BillingStatusBilled:
 		return fmt.Sprintf("Call with %s billed: %s, %s.", agentLabel(v), words.Clock(billed), words.Money(cost))
+	case !knownBillingStatus(v.BillingStatus): // enums.go: say what Ultravox said, claim nothing
+		return fmt.Sprintf("Call with %s settled with billing status %s, which this version of the app does not know: %s, about %s if it is billed.",
+			agentLabel(v), v.BillingStatus, words.Clock(billed), words.Money(cost))
 	default:
 		return fmt.Sprintf("Call with %s settled: %s, free (%s).", agentLabel(v), words.Clock(billed), billingWords(v.BillingStatus))
 	}

@@ -38,6 +38,10 @@ type Settings struct {
 	// RecordCalls lists the agents (by ID) whose calls are created with
 	// recordingEnabled; every other call is not recorded.
 	RecordCalls map[string]bool
+	// TemplateValues are the user's values for agents' {{variables}}, by
+	// agent id then variable name; a create sends the agent's values as
+	// templateContext (templates.go).
+	TemplateValues map[string]map[string]string
 }
 
 // DefaultSettings are the limits a new user gets: a 4-minute call, a short
@@ -79,7 +83,7 @@ func (s Settings) Validate() error {
 	case s.EndingSoonLead < 0:
 		return fmt.Errorf("ending-soon warning lead must not be negative, got %s", s.EndingSoonLead)
 	}
-	return nil
+	return validateTemplateValues(s.TemplateValues)
 }
 
 func validRate(r int) bool { return r >= 8000 && r <= 48000 }

@@ -79,12 +79,14 @@ func mergeSettled(v CallView, c *ultravox.Call) CallView {
 func (m *Manager) recordHistoryLocked(v CallView) {
 	price := m.settings.PricePerMinute
 	billed := v.BilledDuration
-	if !v.Settled {
+	// Unsettled, or billed without a readable billedDuration (an odd value
+	// the client dropped): the estimate from the server's times.
+	if !v.Settled || (billed == 0 && v.BillingStatus == ultravox.BillingStatusBilled && !v.Joined.IsZero()) {
 		billed = RoundToBillingUnit(v.Elapsed(v.Ended))
 	}
 	cost := roundCents(billed.Minutes() * price)
-	if v.Settled && v.BillingStatus != ultravox.BillingStatusBilled {
-		cost = 0 // free minutes, free statuses, refunds
+	if v.Settled && v.BillingStatus != ultravox.BillingStatusBilled && knownBillingStatus(v.BillingStatus) {
+		cost = 0 // free minutes, free statuses, refunds (an unknown status keeps the estimate: enums.go)
 	}
 	started := v.Joined
 	if started.IsZero() {

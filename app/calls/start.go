@@ -168,9 +168,10 @@ func (m *Manager) createRequest(oc *ourCall, s Settings) ultravox.StartAgentCall
 			ultravox.MetaDevice:    m.cfg.DeviceName,
 			ultravox.MetaSession:   m.cfg.SessionID,
 		},
-		Medium:      &ultravox.CallMedium{ServerWebSocket: ws},
-		JoinTimeout: ultravox.DurationOf(s.JoinTimeout).Ptr(),
-		MaxDuration: ultravox.DurationOf(s.MaxDuration).Ptr(),
+		TemplateContext: templateContext(s, oc.view.AgentID), // templates.go
+		Medium:          &ultravox.CallMedium{ServerWebSocket: ws},
+		JoinTimeout:     ultravox.DurationOf(s.JoinTimeout).Ptr(),
+		MaxDuration:     ultravox.DurationOf(s.MaxDuration).Ptr(),
 	}
 }
 

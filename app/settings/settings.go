@@ -49,6 +49,9 @@ type Settings struct {
 	// RecordCalls lists the agents (by ID) whose calls are created with
 	// recordingEnabled; off for every agent by default.
 	RecordCalls AgentSet `json:"recordCalls"`
+	// TemplateValues are values for agents' {{variables}}: agent id ->
+	// variable name -> value (templates.go).
+	TemplateValues map[string]map[string]string `json:"templateValues,omitempty"`
 }
 
 // Limits of the numeric settings.
@@ -115,6 +118,7 @@ func (s Settings) Validate() error {
 	if math.IsNaN(s.DailyBudget) || s.DailyBudget < 0 || s.DailyBudget > MaxBudget {
 		v = append(v, FieldError{"dailyBudget", fmt.Sprintf("daily budget must be between $0 (no cap) and $%.0f, got %g", MaxBudget, s.DailyBudget)})
 	}
+	v = append(v, templateValueErrors(s.TemplateValues)...)
 	if len(v) == 0 {
 		return nil
 	}
@@ -253,6 +257,8 @@ func decode(raw []byte) (s Settings, reason string, fields []FieldError) {
 				s.PricePerMinute = def.PricePerMinute
 			case "dailyBudget":
 				s.DailyBudget = def.DailyBudget
+			case "templateValues":
+				s.TemplateValues = goodTemplateValues(s.TemplateValues)
 			}
 			fields = append(fields, fe)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ func store(t *testing.T) *Store {
 func TestMissingFileGivesDefaults(t *testing.T) {
 	st := store(t)
 	s, err := st.Load()
-	if err != nil || s != Defaults() {
+	if err != nil || !reflect.DeepEqual(s, Defaults()) {
 		t.Fatalf("Load = %+v, %v", s, err)
 	}
 	if s.MaxDuration() != 240*time.Second || s.JoinTimeout() != 15*time.Second || s.PricePerMinute != 0.05 {
@@ -39,7 +40,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := st.Load()
-	if err != nil || got != s {
+	if err != nil || !reflect.DeepEqual(got, s) {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	fi, err := os.Stat(st.Path)
@@ -70,7 +71,7 @@ func TestSaveRejectsInvalidAndKeepsOldFile(t *testing.T) {
 		t.Fatalf("Save(bad) = %v", err)
 	}
 	got, err := st.Load()
-	if err != nil || got != Defaults() {
+	if err != nil || !reflect.DeepEqual(got, Defaults()) {
 		t.Fatalf("old file changed: %+v %v", got, err)
 	}
 }
@@ -85,7 +86,7 @@ func TestBrokenJSONIsKeptAside(t *testing.T) {
 	if !errors.As(err, &be) {
 		t.Fatalf("err %v", err)
 	}
-	if s != Defaults() {
+	if !reflect.DeepEqual(s, Defaults()) {
 		t.Errorf("settings %+v, want defaults", s)
 	}
 	if !strings.Contains(err.Error(), "is not valid JSON (line 3") || !strings.Contains(err.Error(), be.KeptAt) {
@@ -99,7 +100,7 @@ func TestBrokenJSONIsKeptAside(t *testing.T) {
 		t.Fatalf("original not kept: %q %v", kept, rerr)
 	}
 	// The defaults were written back in its place: the next start is quiet.
-	if s, err := st.Load(); err != nil || s != Defaults() {
+	if s, err := st.Load(); err != nil || !reflect.DeepEqual(s, Defaults()) {
 		t.Errorf("after the repair: %+v, %v", s, err)
 	}
 	// A second broken file at the same second gets its own name.
@@ -142,7 +143,7 @@ func TestUnreadableFileIsLeftAlone(t *testing.T) {
 	os.MkdirAll(st.Path, 0o700)
 	os.WriteFile(filepath.Join(st.Path, "keep"), []byte("x"), 0o600)
 	s, err := st.Load()
-	if err == nil || !strings.Contains(err.Error(), "cannot read the settings file") || s != Defaults() {
+	if err == nil || !strings.Contains(err.Error(), "cannot read the settings file") || !reflect.DeepEqual(s, Defaults()) {
 		t.Fatalf("settings %+v, err %v", s, err)
 	}
 	if fi, err := os.Stat(st.Path); err != nil || !fi.IsDir() {
@@ -170,7 +171,7 @@ func TestBadValuesResetOnlyThemselvesAndTheFileIsRepaired(t *testing.T) {
 	}
 	want := Defaults()
 	want.DefaultAgentID, want.DailyBudget, want.EndCallsOnLock, want.Headset, want.PricePerMinute = "ag", 3, false, true, 0.07
-	if s != want {
+	if !reflect.DeepEqual(s, want) {
 		t.Errorf("settings %+v\nwant     %+v", s, want)
 	}
 	var names []string
@@ -189,7 +190,7 @@ func TestBadValuesResetOnlyThemselvesAndTheFileIsRepaired(t *testing.T) {
 		t.Errorf("original not kept beside: %q", kept)
 	}
 	again, err := st.Load()
-	if err != nil || again != want {
+	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Errorf("the repaired file was not written back: %+v, %v", again, err)
 	}
 }
@@ -263,7 +264,7 @@ func TestEchoCancellationRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := st.Load()
-		if err != nil || got.EchoCancellation != on || got != s {
+		if err != nil || got.EchoCancellation != on || !reflect.DeepEqual(got, s) {
 			t.Errorf("saved %v, loaded %+v %v", on, got, err)
 		}
 	}

@@ -40,6 +40,9 @@ func (x *session) agentLoop() {
 	if x.speakFirst && x.greeting != "" {
 		a.say(x.greeting, true, "")
 	}
+	if name := x.s.clientToolFor(x.callID); name != "" {
+		a.invokeTool(toolAsk{id: newInvocationID(), name: name, params: json.RawMessage(`{}`)}) // tools.go
+	}
 	tick := time.NewTicker(chunkDur / 2)
 	defer tick.Stop()
 	for {
@@ -223,6 +226,8 @@ func (a *agent) handle(ev sessEvent) bool {
 		a.userText(ev.text, ev.at)
 	case evForced:
 		a.say(ev.text, false, "")
+	case evTool:
+		a.invokeTool(ev.tool)
 	case evTimeExceeded:
 		if a.cur != nil && a.cur.pcm != nil {
 			x.sendJSON(transcript("agent", "voice", string([]rune(a.cur.text)[:a.cur.shownChars]), "", true, a.cur.ordinal))
@@ -288,6 +293,11 @@ func (a *agent) client(msg dataMessage, at time.Time) bool {
 		x.s.mu.Lock()
 		reason := x.s.hangupReason
 		x.s.mu.Unlock()
+		if bye := x.s.farewellFor(msg); bye != "" { // strict.go
+			a.cur, a.queue, a.reply = nil, nil, ""
+			a.say(bye, false, reason)
+			return a.cur == nil && x.closing.Load()
+		}
 		x.s.endCall(x.callID, reason)
 		return true
 	case "user_text_message", "input_text_message":
@@ -305,8 +315,10 @@ func (a *agent) client(msg dataMessage, at time.Time) bool {
 		default:
 			x.sendJSON(map[string]any{"type": "debug", "message": fmt.Sprintf("set_output_medium: unknown medium %q (want voice or text)", msg.Medium)})
 		}
-	case "client_tool_result", "forced_agent_message":
-		if msg.Type == "forced_agent_message" && msg.Text != "" {
+	case "client_tool_result":
+		a.toolResult(msg, at) // tools.go
+	case "forced_agent_message":
+		if msg.Text != "" {
 			a.say(msg.Text, false, "")
 		}
 	default:

@@ -196,6 +196,7 @@ func (s *Server) operation(f apiFunc) http.Handler {
 			s.writeFault(w, flt.status)
 			return
 		}
+		rep = s.reformat(rep) // formats.go
 		broken := s.takeMalformed(rep)
 		rec.Status = rep.status
 		s.record(rec)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 func (s *Server) createAgentCall(r *http.Request, body []byte) reply {
@@ -131,6 +132,13 @@ func (s *Server) sendDataMessage(r *http.Request, body []byte) reply {
 		return ok(http.StatusNoContent, nil)
 	}
 	// The REST hang_up answers before the call has ended, as the real one.
+	if sess != nil && s.farewell != "" && !s.closed { // strict.go: the agent says goodbye first
+		s.mu.Unlock()
+		if sess.post(sessEvent{kind: evClient, msg: msg, at: time.Now()}) {
+			return ok(http.StatusNoContent, nil)
+		}
+		s.mu.Lock()
+	}
 	if s.closed {
 		// Close waits for no new goroutine: end it here.
 		s.mu.Unlock()

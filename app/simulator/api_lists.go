@@ -125,7 +125,7 @@ func (s *Server) listCallsFor(r *http.Request, agentID string) reply {
 	s.mu.Lock()
 	var items []Call
 	for _, c := range s.order {
-		if c.deleted || !f.match(c) || (agentID != "" && (c.agent == nil || c.agent.AgentID != agentID)) {
+		if c.deleted || !f.match(c) || (len(f.metadata) > 0 && !s.metadataIndexedLocked(c)) || (agentID != "" && (c.agent == nil || c.agent.AgentID != agentID)) {
 			continue
 		}
 		items = append(items, c.snapshot())

@@ -9,11 +9,13 @@ import (
 
 // simCall is the simulator's whole state of one call. Guarded by Server.mu.
 type simCall struct {
-	id      string
-	agent   *Agent // nil for ad-hoc calls
-	created time.Time
-	joined  time.Time
-	ended   time.Time
+	id    string
+	agent *Agent // nil for ad-hoc calls
+
+	templateContext map[string]any // templates.go
+	created         time.Time
+	joined          time.Time
+	ended           time.Time
 
 	endReason     string
 	billingStatus string

@@ -25,6 +25,10 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		"unresponsive":  s.controlUnresponsive,
 		"drop-sockets":  s.controlDropSockets,
 		"hangup-reason": s.controlHangupReason,
+		"invoke-tool":   s.controlInvokeTool,  // tools.go
+		"tool-replies":  s.controlToolReplies, // tools.go
+		"alt-formats":   s.controlAltFormats,  // formats.go
+		"strict":        s.controlStrict,      // strict.go
 	} {
 		mux.HandleFunc("POST /sim/control/"+name, func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-API-Key") != s.opts.APIKey {

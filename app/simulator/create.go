@@ -29,6 +29,8 @@ type callSpec struct {
 	medium      json.RawMessage
 	greeting    string
 	userFirst   bool
+	// templateContext is the agent call's variable values (templates.go).
+	templateContext map[string]any
 }
 
 // parseCreate validates a create body for agent (nil for ad-hoc calls).
@@ -37,9 +39,19 @@ func (s *Server) parseCreate(body []byte, agent *Agent, agentCall bool) (callSpe
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}
+	if e := unknownCreateField(body, agentCall); e != nil { // strict.go
+		return spec, e
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	if err := dec.Decode(&spec.req); err != nil {
 		return spec, errDetail(400, "JSON parse error - "+err.Error())
+	}
+	if agentCall { // templates.go
+		tc, e := checkTemplateContext(spec.req.TemplateContext, agent)
+		if e != nil {
+			return spec, e
+		}
+		spec.templateContext = tc
 	}
 	fe := fieldErrors{}
 	s.parseLimits(&spec, agent, fe)
@@ -344,8 +356,10 @@ func (s *Server) applyPrompt(c *simCall, spec callSpec, agent *Agent) {
 			}
 		}
 		if c.greeting == "" {
-			c.greeting = s.seeds[agent.AgentID].Greeting
+			c.greeting = renderTemplate(s.seeds[agent.AgentID].Greeting, spec.templateContext) // templates.go
 		}
+		c.systemPrompt = renderTemplate(c.systemPrompt, spec.templateContext)
+		c.templateContext = spec.templateContext
 		if c.greeting == "" {
 			c.greeting = fmt.Sprintf("Hi, this is %s. How can I help?", agent.Name)
 		}

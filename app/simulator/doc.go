@@ -55,6 +55,19 @@
 //     and hangs up by itself after a "bye". Its voice is pluggable
 //     (EspeakSpeech says the words). The server closes with 1000 for
 //     normal ends, 4000 for connection_error and 1011 for system_error.
+//   - Real agents' habits: an agent can invoke a client tool
+//     (client_tool_invocation; AgentSeed.ClientTool, Options.ClientTool,
+//     InvokeClientTool) and records the client's client_tool_result with its
+//     latency (ToolInvocations); agents' prompts can use {{variables}}
+//     (AgentSeed.TemplateVariables) and a create without a templateContext
+//     value for each is refused with 400 {"templateContext": [...]}.
+//   - Strict where the service is: unknown create-body fields are refused
+//     with 400; agent audio may run ahead up to clientBufferSizeMs
+//     (SendAhead); SetHangupFarewell lets the agent speak before a hang_up
+//     ends the call; SetMetadataIndexLag hides new calls from metadata
+//     filters for a while; SetFormats answers in the other forms servers use
+//     (durations as "0:00:42.300000", "0 00:00:42" or "42.300s", timestamps
+//     with offsets, enum values the schema does not list).
 //   - Test controls: seeded agents and account, StartCallElsewhere and
 //     JoinElsewhere, ForceEnd, FailNext, FailNextAfterHandling, CutNext,
 //     Malformed, SetLatency, SetRoundTrip (a network round trip on REST and
@@ -66,7 +79,7 @@
 // # What it leaves out
 //
 //   - Understanding: the agent recognises no words (it measures how long the
-//     user spoke) and says fixed sentences; no LLM, tools, client_tool_invocation, inactivityMessages,
+//     user spoke) and says fixed sentences; no LLM, server tools, inactivityMessages,
 //     call stages, summaries beyond a sentence built from the message count.
 //   - Media other than serverWebSocket: WebRTC (LiveKit room_info), telephony
 //     and SIP calls can be created but not joined here.
@@ -98,6 +111,10 @@
 //	wire.go         JSON wire types
 //	control.go      test controls, in Go and over HTTP (/sim/control/)
 //	roundtrip.go    the link Listen puts in front: a settable round trip
+//	tools.go        client tool invocations and the replies
+//	templates.go    {{variables}} in agents' prompts and templateContext
+//	strict.go       unknown create fields, metadata index lag, farewells
+//	formats.go      alternative answer formats
 //	record.go       recorded requests, audio and transcripts
 //	review.go       priorCallId, recordings and their storage host, summaries
 package simulator

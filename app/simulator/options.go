@@ -46,6 +46,12 @@ type AgentSeed struct {
 	JoinTimeout time.Duration
 	// TimeExceededMessage is spoken when maxDuration is reached.
 	TimeExceededMessage string
+	// ClientTool, when set, is a client tool the agent invokes on every call
+	// as soon as it is joined (tools.go).
+	ClientTool string
+	// TemplateVariables are {{variables}} the agent's system prompt uses;
+	// a create without a value for each is refused with 400 (templates.go).
+	TemplateVariables []string
 }
 
 // Options configure a Server. The zero value is usable: every zero field
@@ -119,6 +125,9 @@ type Options struct {
 	// Middleware wraps the REST handler (not the call sockets); the contract
 	// validator plugs in here.
 	Middleware func(http.Handler) http.Handler
+	// ClientTool is the client tool every agent without its own
+	// AgentSeed.ClientTool invokes once joined ("": none).
+	ClientTool string
 	// Logf, when set, receives one line per notable event. It never sees the
 	// API key or a join URL.
 	Logf func(format string, args ...any)

@@ -46,9 +46,13 @@ type Server struct {
 	closeOnce    sync.Once
 	settleTimers map[*simCall]Timer
 	seeds        map[string]AgentSeed
-	createTimes  []time.Time    // for CreatesPerMinute
-	storage      *storageHost   // recordings redirect here when set (review.go)
-	storages     []*storageHost // every one started, closed with the server
+	createTimes  []time.Time       // for CreatesPerMinute
+	storage      *storageHost      // recordings redirect here when set (review.go)
+	storages     []*storageHost    // every one started, closed with the server
+	tools        []*ToolInvocation // tools.go
+	formats      Formats           // formats.go
+	metaLag      time.Duration     // strict.go
+	farewell     string            // strict.go
 
 	relayState // the round trip Listen adds (roundtrip.go)
 }
@@ -83,7 +87,7 @@ func New(opts Options) *Server {
 		if id == "" {
 			id = uuid.NewSHA1(uuid.NameSpaceURL, []byte("ultravox-sim:agent:"+a.Name)).String()
 		}
-		tmpl := &CallTemplate{Name: a.Name, SystemPrompt: a.SystemPrompt, TimeExceededMessage: a.TimeExceededMessage}
+		tmpl := &CallTemplate{Name: a.Name, SystemPrompt: seedPrompt(a), TimeExceededMessage: a.TimeExceededMessage}
 		if a.MaxDuration > 0 {
 			tmpl.MaxDuration = formatDuration(a.MaxDuration)
 		}

@@ -42,6 +42,7 @@ const (
 	evUserText
 	evForced
 	evTimeExceeded
+	evTool
 )
 
 type sessEvent struct {
@@ -49,6 +50,7 @@ type sessEvent struct {
 	pcm  []byte
 	text string
 	msg  dataMessage
+	tool toolAsk
 	at   time.Time
 }
 

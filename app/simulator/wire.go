@@ -116,6 +116,9 @@ type CallTombstone struct {
 type Message struct {
 	Role                  string `json:"role"`
 	Text                  string `json:"text"`
+	InvocationID          string `json:"invocationId,omitempty"`
+	ToolName              string `json:"toolName,omitempty"`
+	ErrorDetails          string `json:"errorDetails,omitempty"`
 	Medium                string `json:"medium"`
 	CallStageMessageIndex int    `json:"callStageMessageIndex"`
 	CallStageID           string `json:"callStageId"`
@@ -191,4 +194,10 @@ type dataMessage struct {
 	Text      string          `json:"text,omitempty"`
 	Timestamp json.RawMessage `json:"timestamp,omitempty"`
 	Medium    string          `json:"medium,omitempty"`
+	// client_tool_result
+	InvocationID string `json:"invocationId,omitempty"`
+	Result       string `json:"result,omitempty"`
+	ResponseType string `json:"responseType,omitempty"`
+	ErrorType    string `json:"errorType,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
 }

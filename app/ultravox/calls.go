@@ -12,10 +12,14 @@ import (
 	"time"
 )
 
+// accountPath is the account check: the one answer whose 403 means the key
+// itself is refused.
+const accountPath = "/api/accounts/me"
+
 // GetAccount is GET /api/accounts/me.
 func (c *Client) GetAccount(ctx context.Context) (*Account, error) {
 	var a Account
-	err := c.do(ctx, request{op: "get account", method: http.MethodGet, path: "/api/accounts/me", out: &a})
+	err := c.do(ctx, request{op: "get account", method: http.MethodGet, path: accountPath, out: &a})
 	if err != nil {
 		return nil, err
 	}
@@ -217,13 +221,26 @@ func (c *Client) Calls(ctx context.Context, p ListCallsParams) iter.Seq2[Call, e
 
 // FindCallByMetadata returns the newest call created since `since` whose
 // metadata[key] is value, or nil, nil when there is none. It asks the server
-// to filter and checks every result itself.
+// to filter and checks every result itself; when the filtered list holds no
+// match (a server may not index metadata at once, or may not filter on it
+// the way this client asks), it reads the recent calls unfiltered before
+// deciding there is none.
 func (c *Client) FindCallByMetadata(ctx context.Context, key, value string, since time.Time) (*Call, error) {
 	op := "find call by metadata"
 	if key == "" || value == "" {
 		return nil, invalid(op, "metadata key and value must not be empty")
 	}
 	p := ListCallsParams{Sort: "-created", FromDate: since, PageSize: 100, Metadata: map[string]string{key: value}}
+	best, err := c.findCall(ctx, op, p, key, value)
+	if err != nil || best != nil {
+		return best, err
+	}
+	p.Metadata = nil
+	return c.findCall(ctx, op+" (unfiltered)", p, key, value)
+}
+
+// findCall is the newest call of the list p selects with metadata[key] = value.
+func (c *Client) findCall(ctx context.Context, op string, p ListCallsParams, key, value string) (*Call, error) {
 	var best *Call
 	for call, err := range allPages[Call](ctx, c, op, "/api/calls", p.query()) {
 		if err != nil {

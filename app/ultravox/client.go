@@ -133,6 +133,8 @@ type Client struct {
 	backoffMax    time.Duration
 	retryAfterCap time.Duration
 	now           func() time.Time
+
+	odd *oddFields // fields already logged as unreadable (tolerant.go)
 }
 
 // NewClient checks opts and makes a Client.
@@ -187,6 +189,7 @@ func NewClient(opts Options) (*Client, error) {
 	return &Client{
 		base:          base,
 		key:           &secret{key},
+		odd:           &oddFields{},
 		version:       version,
 		userAgent:     "ultravox-tray/" + version,
 		hc:            &hc,
@@ -440,6 +443,11 @@ func (c *Client) statusError(r request, resp *http.Response, data []byte) *Error
 	if st == http.StatusUnprocessableEntity && r.notActive422 {
 		kind = KindNotActive
 	}
+	if st == http.StatusForbidden && !(r.method == http.MethodGet && r.path == accountPath) {
+		// Only the account check speaks for the key: elsewhere a 403 is a
+		// refusal of this request (a plan or feature limit), not a bad key.
+		kind = KindRejected
+	}
 	e := c.fail(r, kind, st, errorMessage(data), nil)
 	if st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
@@ -466,9 +474,11 @@ func (c *Client) decodeAnswer(r request, resp *http.Response, data []byte) *Erro
 	if len(bytes.TrimSpace(data)) == 0 {
 		return c.fail(r, KindMalformed, st, "empty body where JSON was expected", nil)
 	}
-	if err := json.Unmarshal(data, r.out); err != nil {
+	dropped, err := unmarshalTolerant(data, r.out) // tolerant.go
+	if err != nil {
 		return c.fail(r, KindMalformed, st, "invalid JSON ("+jsonErrorText(err)+"): "+clip(collapseSpace(string(data)), 80), nil)
 	}
+	c.logOdd(r.op, dropped)
 	return nil
 }
 

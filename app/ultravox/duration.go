@@ -80,6 +80,12 @@ func ParseDuration(s string) (Duration, error) {
 	if d, err := time.ParseDuration(t); err == nil {
 		return Duration(d), nil
 	}
+	if d, ok, err := parseClockDuration(t); ok { // "H:MM:SS[.ffffff]", "D HH:MM:SS" (tolerant.go)
+		if err != nil {
+			return 0, fmt.Errorf("ultravox: invalid duration %s: %w", quoted(s), err)
+		}
+		return d, nil
+	}
 	// Bare numbers in exponent form ("1e3", "2.5E-1").
 	num := strings.TrimSuffix(t, "s")
 	if strings.ContainsAny(num, "eE") {

@@ -89,6 +89,7 @@ type flags struct {
 	free, settle, join, maxDur                  *time.Duration
 	maxConc, perMin, elsewhere                  *int
 	greet, quiet, control, unauthorized         *bool
+	clientTool                                  *string
 }
 
 func defineFlags(fs *flag.FlagSet, cfg *config) *flags {
@@ -115,6 +116,7 @@ func defineFlags(fs *flag.FlagSet, cfg *config) *flags {
 		control:      fs.Bool("control", true, "serve the test controls under /sim/control/ (POST with the key; see the banner)"),
 		elsewhere:    fs.Int("elsewhere", 0, "start this many joined calls \"from another device\" at startup"),
 		unauthorized: fs.Bool("unauthorized", false, "answer 401 to every API request (a revoked key)"),
+		clientTool:   fs.String("client-tool", "", "every agent invokes this client tool once a client joins (replies: POST /sim/control/tool-replies)"),
 	}
 }
 
@@ -174,6 +176,7 @@ func (f *flags) options(stderr io.Writer) (simulator.Options, error) {
 	o.DefaultMaxDuration = *f.maxDur
 	o.SpeakGreeting = *f.greet
 	o.ControlAPI = *f.control
+	o.ClientTool = strings.TrimSpace(*f.clientTool)
 	speech, err := speechFor(*f.voice)
 	if err != nil {
 		return o, err

@@ -117,6 +117,7 @@ func callSettings(s settings.Settings, demo bool, demoAgent string) calls.Settin
 	cs.DailyBudget = s.DailyBudget
 	cs.DeleteAfterEnd = s.DeleteAfterEnd
 	cs.RecordCalls = s.RecordCalls.Map()
+	cs.TemplateValues = s.TemplateValues
 	if demo {
 		cs.DefaultAgentID = demoAgent
 	} else {

@@ -111,8 +111,11 @@ func transcriptText(lines []calls.TranscriptLine) string {
 	var b strings.Builder
 	for _, l := range lines {
 		who := "Agent"
-		if l.Role == "user" {
+		switch l.Role {
+		case "user":
 			who = "You"
+		case calls.RoleTool:
+			who = "Tool"
 		}
 		b.WriteString(who + ": " + l.Text)
 		if !l.Final {

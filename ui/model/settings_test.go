@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestSettingsForm(t *testing.T) {
 		t.Fatalf("form of the defaults %+v", f)
 	}
 	// Unchanged, the form gives back what it showed.
-	if s, err := f.Settings(base, agents, true); err != nil || s != func() settings.Settings { b := base; b.DefaultAgentID = "a1"; return b }() {
+	if s, err := f.Settings(base, agents, true); err != nil || !reflect.DeepEqual(s, func() settings.Settings { b := base; b.DefaultAgentID = "a1"; return b }()) {
 		t.Fatalf("round trip %+v %v", s, err)
 	}
 	cases := []struct {
