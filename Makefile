@@ -13,7 +13,7 @@ GO ?= go
 # Arguments for the app, e.g. make run ARGS=--demo
 ARGS ?=
 
-.PHONY: setup run test bench screenshots lint
+.PHONY: setup run test bench screenshots lint soak
 
 setup:
 	@scripts/setup.sh
@@ -26,6 +26,12 @@ test: setup
 
 bench: setup
 	scripts/test.sh --bench
+
+# The fault campaign (internal/campaign) over many seeds, with a table by
+# fault kind: make soak SEEDS=2000 [FOR=45m]; make soak SEED=n replays one.
+SEEDS ?= 200
+soak: setup
+	UVT_CAMPAIGN_SEEDS=$(SEEDS) UVT_CAMPAIGN_SEED=$(SEED) UVT_CAMPAIGN_FOR=$(FOR) scripts/test.sh -v -run '^TestCampaign$$' -timeout 0 ./internal/campaign/
 
 screenshots: setup
 	scripts/screenshots.sh
