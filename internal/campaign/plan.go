@@ -144,7 +144,7 @@ func PlanFor(seed uint64) Plan {
 	}
 	p.Settings = map[string]any{
 		"maxDurationSeconds":        float64(60 + 10*r.IntN(19)),
-		"joinTimeoutSeconds":        float64(5 + r.IntN(4)), // short: a never-joined call keeps the app "ending" until it expires
+		"joinTimeoutSeconds":        5.0, // the shortest: a never-joined call keeps the app "ending" until it expires
 		"pricePerMinute":            0.05,
 		"dailyBudget":               budget,
 		"endCallsOnLock":            r.IntN(2) == 0,
