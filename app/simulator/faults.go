@@ -26,7 +26,7 @@ func (s *Server) CloseSocket(callID string, code websocket.StatusCode, reason st
 		return fmt.Errorf("simulator: no call %s", callID)
 	}
 	sess := c.sess
-	if !c.live() || sess == nil || sess.conn == nil {
+	if !c.live() || sess == nil || sess.conn == nil || sess.closing.Load() {
 		s.mu.Unlock()
 		return fmt.Errorf("simulator: call %s has no open socket", callID)
 	}

@@ -541,10 +541,11 @@ func (s *seedRun) endProc(x *proc) {
 // waitExit waits for x to exit (killing it, and its process group, after
 // timeout), records the exit, the history it left and what outlived it.
 func (s *seedRun) waitExit(x *proc, timeout time.Duration, clean bool) Exit {
+	hung := false
 	select {
 	case <-x.done:
 	case <-time.After(timeout):
-		s.harness("the app (pid %d) did not exit within %v; killed", x.cmd.Process.Pid, timeout)
+		hung = true
 		syscall.Kill(-x.cmd.Process.Pid, syscall.SIGKILL)
 		<-x.done
 	}
@@ -552,6 +553,12 @@ func (s *seedRun) waitExit(x *proc, timeout time.Duration, clean bool) Exit {
 	x.polled.Wait()
 	e := exitOf(x)
 	e.Clean = clean
+	if hung {
+		e.Hung = timeout
+		if !clean {
+			s.harness("the app (pid %d) did not exit within %v; killed", x.cmd.Process.Pid, timeout)
+		}
+	}
 	s.Exits = append(s.Exits, e)
 	s.Strays = append(s.Strays, strays(x.cmd.Process.Pid, s.mark)...)
 	if ids, err := historyIDs(filepath.Join(s.home, "state", "ultravox-tray")); err == nil {

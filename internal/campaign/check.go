@@ -36,6 +36,9 @@ type Exit struct {
 	Signal  string // the signal that killed it, if any
 	Stopped bool   // it logged "ultravox-tray stopped"
 	Panic   string // the first line of a Go panic in its output
+	// Hung is how long the test waited before it killed a process that was
+	// asked to stop and did not (zero when it exited by itself).
+	Hung time.Duration
 	Clean   bool   // it was asked to stop (Quit, SIGTERM): exit 0 expected
 }
 
@@ -189,6 +192,9 @@ func (x Exit) describe() string {
 	s := fmt.Sprintf("code %d", x.Code)
 	if x.Signal != "" {
 		s = "killed by " + x.Signal
+	}
+	if x.Hung > 0 {
+		s = fmt.Sprintf("no exit within %v of the request to stop; killed by the test", x.Hung)
 	}
 	if !x.Stopped {
 		s += ", no \"ultravox-tray stopped\""
