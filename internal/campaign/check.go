@@ -38,8 +38,8 @@ type Exit struct {
 	Panic   string // the first line of a Go panic in its output
 	// Hung is how long the test waited before it killed a process that was
 	// asked to stop and did not (zero when it exited by itself).
-	Hung time.Duration
-	Clean   bool   // it was asked to stop (Quit, SIGTERM): exit 0 expected
+	Hung  time.Duration
+	Clean bool // it was asked to stop (Quit, SIGTERM): exit 0 expected
 }
 
 // Observation is one read of the tray tooltip that said "Idle", between
