@@ -29,7 +29,7 @@ BUILDFLAGS += -tags nospeex
 endif
 endif
 
-.PHONY: setup run build test test-portable bench screenshots lint tidy dist dist-linux dist-windows test-windows test-dist macos-app clean
+.PHONY: setup run build test test-portable bench screenshots lint tidy dist dist-linux dist-windows test-windows test-dist macos-app clean soak
 
 setup:
 	@scripts/setup.sh run
@@ -51,6 +51,13 @@ test-portable:
 bench:
 	@scripts/setup.sh test
 	scripts/test.sh --bench
+
+# The fault campaign (internal/campaign) over many seeds, with a table by
+# fault kind: make soak SEEDS=2000 [FOR=45m]; make soak SEED=n replays one.
+SEEDS ?= 200
+soak:
+	@scripts/setup.sh test
+	UVT_CAMPAIGN_SEEDS=$(SEEDS) UVT_CAMPAIGN_SEED=$(SEED) UVT_CAMPAIGN_FOR=$(FOR) scripts/test.sh -v -run '^TestCampaign$$' -timeout 0 ./internal/campaign/
 
 screenshots:
 	@scripts/setup.sh shots

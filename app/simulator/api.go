@@ -172,6 +172,9 @@ func (s *Server) operation(f apiFunc) http.Handler {
 			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"detail": "Request body larger than 1 MiB."}, "")
 			return
 		}
+		if s.inOutage() {
+			s.dropInOutage(&rec)
+		}
 		if !s.holdIfUnresponsive(r) {
 			// The client gave up or the server is closing: drop the
 			// connection rather than answer anything.

@@ -35,6 +35,7 @@ type Server struct {
 	unauthorized bool
 	unresponsive bool
 	unblock      chan struct{} // closed when unresponsive is turned off
+	outageUntil  time.Time     // Outage (faults.go)
 	hangupReason string
 	sessions     map[*session]struct{}
 	closed       bool

@@ -129,6 +129,9 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler) // nobody to answer: drop the connection
 	}
 	defer s.wg.Done()
+	if s.inOutage() {
+		s.dropInOutage(nil)
+	}
 	if !s.holdIfUnresponsive(r) {
 		panic(http.ErrAbortHandler)
 	}
