@@ -12,6 +12,7 @@ import (
 	"github.com/ultravox-tray/ultravox-tray/app/settings"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator"
 	"github.com/ultravox-tray/ultravox-tray/secrets"
+	"os"
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -31,7 +32,12 @@ func TestKeyAtStart(t *testing.T) {
 	if err != nil || k.key != "abc.DEF123" || !k.fromEnv || k.demo || k.problem != nil {
 		t.Errorf("env key: %+v %v", k, err)
 	}
+	// Once read, the key is out of the environment: no child inherits it.
+	if v, ok := os.LookupEnv(secrets.EnvKey); ok {
+		t.Errorf("%s still set after reading it: %d chars", secrets.EnvKey, len(v))
+	}
 	// --demo with the variable set still reads it (and says it is there).
+	t.Setenv(secrets.EnvKey, "abc.DEF123")
 	if k, err := newKeySource(quietLog()).atStart(true); err != nil || !k.demo || !k.fromEnv {
 		t.Errorf("env key with --demo: %+v %v", k, err)
 	}
