@@ -40,6 +40,7 @@ type config struct {
 	lat          time.Duration
 	elsewhere    int
 	unauthorized bool
+	recRedirect  bool
 }
 
 type failSpec struct{ n, status int }
@@ -82,6 +83,7 @@ type flags struct {
 func defineFlags(fs *flag.FlagSet, cfg *config) *flags {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
 	fs.DurationVar(&cfg.lat, "latency", 0, "delay every answer by this much")
+	fs.BoolVar(&cfg.recRedirect, "recording-redirect", false, "answer GET /api/calls/{id}/recording with a 302 to a second loopback storage host that refuses X-API-Key")
 	return &flags{
 		key:          fs.String("key", simulator.DefaultAPIKey, "the API key the simulator accepts (a test key; must not look like a real Ultravox key)"),
 		seed:         fs.String("seed-agents", "", "comma-separated agent names to create (default: \"Support agent,Sales agent\")"),
@@ -270,6 +272,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	sim.SetLatency(cfg.lat)
 	sim.SetUnauthorized(cfg.unauthorized)
+	if err := sim.SetRecordingRedirect(cfg.recRedirect); err != nil {
+		return err
+	}
 	for i := 0; i < cfg.elsewhere; i++ {
 		if _, err := sim.StartCallElsewhere(sim.Agents()[0].AgentID, true, 0); err != nil {
 			return fmt.Errorf("-elsewhere: call %d: %w", i+1, err)
