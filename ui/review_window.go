@@ -131,11 +131,8 @@ func (r *reviewWindow) draw() {
 	if v.Empty != "" {
 		lines.Add(widget.NewLabel(v.Empty))
 	}
-	r.play = widget.NewButton(model.LabelPlayRecording, r.togglePlay)
 	r.mu.Lock()
-	if r.stop != nil {
-		r.play.SetText(model.LabelStopRecording)
-	}
+	r.play = widget.NewButton(model.PlayLabel(r.stop != nil), r.togglePlay)
 	r.mu.Unlock()
 	r.save = widget.NewButton(model.LabelSaveRecording, r.saveRecording)
 	if !v.HasRecording {
