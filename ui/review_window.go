@@ -196,10 +196,12 @@ func (r *reviewWindow) togglePlay() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		var once sync.Once
+		var ended bool // guarded by r.mu: playback finished before stop was kept
 		stop, err := rv.PlayRecording(ctx, r.callID, func(err error) {
 			once.Do(func() {
 				r.mu.Lock()
 				r.stop = nil
+				ended = true
 				r.mu.Unlock()
 				if err != nil {
 					r.w.errorNotice(model.LabelPlayRecording, err)
@@ -213,7 +215,9 @@ func (r *reviewWindow) togglePlay() {
 			return
 		}
 		r.mu.Lock()
-		r.stop = stop
+		if !ended {
+			r.stop = stop
+		}
 		r.mu.Unlock()
 		doUI(r.draw)
 	}()
