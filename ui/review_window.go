@@ -149,11 +149,14 @@ func (r *reviewWindow) draw() {
 	bottom := container.NewVBox(widget.NewSeparator(), rec,
 		container.NewBorder(nil, nil, r.cont, closeBtn, wrapped(v.ContinueNote, widget.LowImportance)))
 	r.win.SetContent(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(lines)))
-	go func() {
-		// Positions are known once the content is laid out.
-		time.Sleep(300 * time.Millisecond)
-		doUI(func() { trace("review", r.win, v, r.play, r.save, r.cont, closeBtn) })
-	}()
+	if tracing() {
+		play, save, cont := r.play, r.save, r.cont
+		go func() {
+			// Positions are known once the content is laid out.
+			time.Sleep(300 * time.Millisecond)
+			doUI(func() { trace("review", r.win, v, play, save, cont, closeBtn) })
+		}()
+	}
 }
 
 // refresh redraws when the snapshot may change whether Continue is
