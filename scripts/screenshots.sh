@@ -308,6 +308,10 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 [ -n "$rurl" ] || { echo "screenshots: the review simulator did not start" >&2; cat "$work/sim-review.log" >&2; exit 1; }
+# Record calls with the first agent, and a small daily budget (its line shows in the chart).
+ragent=$(curl -s -H "X-API-Key: sim-review-key" "$rurl/api/agents" | grep -oE '"agentId":"[^"]+"' | head -1 | cut -d'"' -f4)
+mkdir -p "$XDG_CONFIG_HOME/ultravox-tray"
+echo "{\"maxDurationSeconds\": 240, \"joinTimeoutSeconds\": 15, \"pricePerMinute\": 0.05, \"dailyBudget\": 0.02, \"endCallsOnLock\": true, \"recordCalls\": [\"$ragent\"]}" >"$XDG_CONFIG_HOME/ultravox-tray/settings.json"
 ULTRAVOX_API_URL=$rurl ULTRAVOX_API_KEY=sim-review-key start_app
 menu_click "$ITEM" "Start call"
 sleep 4
@@ -330,6 +334,7 @@ sleep 3
 dunstctl close-all 2>/dev/null || true
 shot usage-window
 stop_app
+rm -f "$XDG_CONFIG_HOME/ultravox-tray/settings.json"
 
 echo "screenshots: key rejected (unknown)"
 "$work/ultravox-sim" -addr 127.0.0.1:0 -quiet >"$work/sim.log" 2>&1 &

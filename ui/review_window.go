@@ -131,11 +131,8 @@ func (r *reviewWindow) draw() {
 	if v.Empty != "" {
 		lines.Add(widget.NewLabel(v.Empty))
 	}
-	r.play = widget.NewButton(model.LabelPlayRecording, r.togglePlay)
 	r.mu.Lock()
-	if r.stop != nil {
-		r.play.SetText(model.LabelStopRecording)
-	}
+	r.play = widget.NewButton(model.PlayLabel(r.stop != nil), r.togglePlay)
 	r.mu.Unlock()
 	r.save = widget.NewButton(model.LabelSaveRecording, r.saveRecording)
 	if !v.HasRecording {
@@ -152,11 +149,14 @@ func (r *reviewWindow) draw() {
 	bottom := container.NewVBox(widget.NewSeparator(), rec,
 		container.NewBorder(nil, nil, r.cont, closeBtn, wrapped(v.ContinueNote, widget.LowImportance)))
 	r.win.SetContent(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(lines)))
-	go func() {
-		// Positions are known once the content is laid out.
-		time.Sleep(300 * time.Millisecond)
-		doUI(func() { trace("review", r.win, v, r.play, r.save, r.cont, closeBtn) })
-	}()
+	if tracing() {
+		play, save, cont := r.play, r.save, r.cont
+		go func() {
+			// Positions are known once the content is laid out.
+			time.Sleep(300 * time.Millisecond)
+			doUI(func() { trace("review", r.win, v, play, save, cont, closeBtn) })
+		}()
+	}
 }
 
 // refresh redraws when the snapshot may change whether Continue is
@@ -199,10 +199,12 @@ func (r *reviewWindow) togglePlay() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		var once sync.Once
+		var ended bool // guarded by r.mu: playback finished before stop was kept
 		stop, err := rv.PlayRecording(ctx, r.callID, func(err error) {
 			once.Do(func() {
 				r.mu.Lock()
 				r.stop = nil
+				ended = true
 				r.mu.Unlock()
 				if err != nil {
 					r.w.errorNotice(model.LabelPlayRecording, err)
@@ -216,7 +218,9 @@ func (r *reviewWindow) togglePlay() {
 			return
 		}
 		r.mu.Lock()
-		r.stop = stop
+		if !ended {
+			r.stop = stop
+		}
 		r.mu.Unlock()
 		doUI(r.draw)
 	}()

@@ -19,6 +19,9 @@ const EnvTrace = "UVT_UI_TRACE"
 
 var traceMu sync.Mutex
 
+// tracing reports whether $UVT_UI_TRACE is set.
+func tracing() bool { return os.Getenv(EnvTrace) != "" }
+
 // tracedButton is a button of a traced window: its label, whether it is
 // enabled, and its centre in pixels from the window's top left.
 type tracedButton struct {

@@ -114,7 +114,7 @@ func (u *usageWindow) redraw() {
 	u.month.SetText(v.Month)
 	u.status.SetText(v.Status)
 	u.detail.SetText(v.Selected)
-	u.scale.SetText("Top of the chart: " + v.ScaleLabel + " a day")
+	u.scale.SetText(v.ScaleLabel)
 	u.budget.SetText(v.BudgetLabel)
 	u.chart.set(v)
 	// Trace each new fetch once (and the first drawing), not every tick.

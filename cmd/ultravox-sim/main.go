@@ -43,6 +43,7 @@ type config struct {
 	agents       int // agents to seed instead of -seed-agents
 	elsewhere    int
 	unauthorized bool
+	recRedirect  bool
 }
 
 type failSpec struct{ n, status int }
@@ -98,6 +99,7 @@ func defineFlags(fs *flag.FlagSet, cfg *config) *flags {
 	fs.DurationVar(&cfg.rtt, "round-trip", 0, "network round-trip time to add to REST and call sockets alike, e.g. 100ms")
 	fs.IntVar(&cfg.pastCalls, "past-calls", 0, "seed this many ended calls over the last 30 days (a large account, e.g. 10000)")
 	fs.IntVar(&cfg.agents, "agents", 0, "seed this many agents named \"Agent 001\"... (instead of -seed-agents)")
+	fs.BoolVar(&cfg.recRedirect, "recording-redirect", false, "answer GET /api/calls/{id}/recording with a 302 to a second loopback storage host that refuses X-API-Key")
 	return &flags{
 		key:          fs.String("key", simulator.DefaultAPIKey, "the API key the simulator accepts (a test key; must not look like a real Ultravox key)"),
 		seed:         fs.String("seed-agents", "", "comma-separated agent names to create (default: \"Support agent,Sales agent\")"),
@@ -292,6 +294,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	sim.SetUnauthorized(cfg.unauthorized)
+	if err := sim.SetRecordingRedirect(cfg.recRedirect); err != nil {
+		return err
+	}
 	for i := 0; i < cfg.elsewhere; i++ {
 		if _, err := sim.StartCallElsewhere(sim.Agents()[0].AgentID, true, 0); err != nil {
 			return fmt.Errorf("-elsewhere: call %d: %w", i+1, err)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
 	"github.com/ultravox-tray/ultravox-tray/app/simulator"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator/simtest"
 	"github.com/ultravox-tray/ultravox-tray/assets"
@@ -134,6 +136,33 @@ func say(t *testing.T, sim *simulator.Server, callID, text string) {
 	resp.Body.Close()
 	if resp.StatusCode != 204 {
 		t.Fatalf("user_text_message: %s", resp.Status)
+	}
+}
+
+// clickIn clicks the item starting with child in the submenu starting with
+// parent (the same agent is listed under "Start call with" too).
+func clickIn(t *testing.T, tr *desktoptest.Tray, parent, child string) {
+	t.Helper()
+	var id int32
+	tr.WaitFor(t, func(tr *desktoptest.Tray) (bool, error) {
+		p, err := tr.FindLabelPrefix(parent)
+		if err != nil {
+			return false, err
+		}
+		c, ok := p.Find(child)
+		if !ok || !c.Enabled {
+			return false, fmt.Errorf("no enabled %q under %q: %q", child, parent, p.Labels())
+		}
+		id = c.ID
+		return true, nil
+	}, 30*time.Second)
+	path, err := tr.MenuPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := tr.Conn.Object(tr.BusName, path).Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(int32(0)), uint32(time.Now().Unix()))
+	if call.Err != nil {
+		t.Fatalf("click %q > %q: %v", parent, child, call.Err)
 	}
 }
 
@@ -279,6 +308,16 @@ func TestE2EReviewContinueUsage(t *testing.T) {
 	if uv.BudgetLabel != "Daily budget $1.00" {
 		t.Errorf("budget line %q", uv.BudgetLabel)
 	}
+
+	// Start text call with…: created with text output, joined without audio.
+	clickIn(t, d.tr, model.LabelStartText, agent)
+	text := liveCall(t, d.sim, map[string]bool{first.CallID: true, second.CallID: true})
+	if text.InitialOutputMedium != "MESSAGE_MEDIUM_TEXT" {
+		t.Errorf("text call created with initialOutputMedium %q", text.InitialOutputMedium)
+	}
+	waitTray(t, d.tr, assets.Billing, "Billing: ")
+	click(t, d.tr, "End call")
+	waitEnded(t, d.sim, text.CallID, 15*time.Second)
 
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

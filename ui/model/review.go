@@ -61,6 +61,14 @@ type ReviewView struct {
 	CallID string
 }
 
+// PlayLabel is the recording's play/stop button while it plays or not.
+func PlayLabel(playing bool) string {
+	if playing {
+		return LabelStopRecording
+	}
+	return LabelPlayRecording
+}
+
 // ReviewLoading is the review window of history entry h while the service's
 // records are fetched.
 func ReviewLoading(h calls.HistoryEntry, loc *time.Location) ReviewView {

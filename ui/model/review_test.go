@@ -125,8 +125,8 @@ func TestUsageChart(t *testing.T) {
 	if b := v.Bars[27]; !b.OverBudget || b.Height != 0.8 || v.Selected != "Fri Dec 4: 40 min, $2.00" {
 		t.Errorf("Dec 4 %+v, selected %q", b, v.Selected)
 	}
-	if v.Month != "December so far: 44 min, $2.18" {
-		t.Errorf("month %q", v.Month)
+	if v.Month != "December so far: 44 min, $2.18" || v.ScaleLabel != "Top of the chart: $2.50 a day" {
+		t.Errorf("month %q, scale %q", v.Month, v.ScaleLabel)
 	}
 	if v.Bars[0].Label != "7" || v.Bars[0].Cost != 0.5 {
 		t.Errorf("first bar %+v", v.Bars[0])

@@ -87,7 +87,7 @@ func Usage(u calls.Usage, s calls.Snapshot, now time.Time, err error, selected s
 		top = max(top, b.Cost)
 	}
 	v.Scale = niceCeil(top * 1.1) // room above the highest bar and the budget line
-	v.ScaleLabel = words.Money(v.Scale)
+	v.ScaleLabel = "Top of the chart: " + words.Money(v.Scale) + " a day"
 	for i := range v.Bars {
 		if v.Scale > 0 {
 			v.Bars[i].Height = v.Bars[i].Cost / v.Scale
