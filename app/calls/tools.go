@@ -98,7 +98,7 @@ func (m *Manager) answerTool(oc *ourCall, inv ultravox.ClientToolInvocation) {
 	}
 	m.wg.Add(1)
 	m.mu.Unlock()
-	m.log.Info("client tool invoked", "call", shortID(oc.view.ID), "tool", inv.ToolName, "answered", res.ErrorType == "")
+	m.log.Info("client tool invoked", "call", shortID(oc.view.ID), "tool", inv.ToolName, "implemented", res.ErrorType == "")
 	go func() {
 		defer m.wg.Done()
 		start := time.Now()

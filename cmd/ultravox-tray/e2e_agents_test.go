@@ -84,9 +84,9 @@ func TestE2EAgentsWithTemplateVariablesAndClientTools(t *testing.T) {
 	if inv.Latency() > time.Second || inv.ErrorType != "undefined" || !strings.Contains(inv.ErrorMessage, "lookupOrder") {
 		t.Fatalf("tool reply %+v after %v, want errorType undefined naming lookupOrder within a second", inv, inv.Latency())
 	}
+	click(t, tr, "End call")
+	waitEnded(t, d.sim, second.CallID, 15*time.Second)
+	waitTray(t, tr, assets.Idle, "Idle: no calls billing")
 	click(t, tr, "Quit")
 	a.waitExit(t, 15*time.Second)
-	if c, _ := d.sim.Call(second.CallID); c.Ended == nil {
-		t.Fatalf("call %s still live after Quit", second.CallID)
-	}
 }
