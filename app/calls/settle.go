@@ -29,7 +29,9 @@ func (m *Manager) settleStep(ctx context.Context, client *ultravox.Client, list 
 		c, err := cl.GetCall(ctx, sc.view.ID)
 		m.mu.Lock()
 		final := m.settleOneLocked(sc, c, err)
-		deleteIt := final && m.settings.DeleteAfterEnd && err == nil
+		// Only a settled call is deleted: one the app stopped waiting for
+		// (settleLimit) still has no billing record, and DELETE would lose it.
+		deleteIt := final && m.settings.DeleteAfterEnd && err == nil && ultravox.BillingSettled(c.BillingStatus)
 		m.mu.Unlock()
 		anySettled = anySettled || final
 		if deleteIt {
