@@ -46,11 +46,15 @@ func TestBilledMoneyAgreesWithTheSimulator(t *testing.T) {
 			t.Errorf("%v: history cost %s, want %s", c.joined, got, c.cost)
 		}
 		var notice string
-		for _, ev := range e.rec.all() {
-			if ev.Kind == EventBilledSummary && ev.Call.ID == v.ID {
-				notice = ev.Message
+		waitFor(t, "the billed notice", 10*time.Second, func() bool {
+			for _, ev := range e.rec.all() {
+				if ev.Kind == EventBilledSummary && ev.Call.ID == v.ID {
+					notice = ev.Message
+					return true
+				}
 			}
-		}
+			return false
+		})
 		if !strings.Contains(notice, c.notice) {
 			t.Errorf("%v: billed notice %q lacks %q", c.joined, notice, c.notice)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,7 +32,12 @@ func TestKeyAtStart(t *testing.T) {
 	if err != nil || k.key != "abc.DEF123" || !k.fromEnv || k.demo || k.problem != nil {
 		t.Errorf("env key: %+v %v", k, err)
 	}
+	// Read once, then gone from the environment: no child inherits it.
+	if v, ok := os.LookupEnv(secrets.EnvKey); ok {
+		t.Errorf("%s still in the environment: %q", secrets.EnvKey, v)
+	}
 	// --demo with the variable set still reads it (and says it is there).
+	t.Setenv(secrets.EnvKey, "abc.DEF123")
 	if k, err := newKeySource(quietLog()).atStart(true); err != nil || !k.demo || !k.fromEnv {
 		t.Errorf("env key with --demo: %+v %v", k, err)
 	}
