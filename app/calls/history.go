@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 )
 
 // historyFileName is the local call history's file name in the state directory.

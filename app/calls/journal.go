@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/internal/atomicfile"
 )
 
 // journalFileName is the journal's file name inside the state directory.

@@ -78,6 +78,10 @@ type Manager struct {
 	elsewhere    map[string]CallView
 	notifiedElse map[string]bool
 	settling     map[string]*settleCall
+	// settled are calls out of settling that today's usage may not hold
+	// yet: counted towards the budget until a usage fetch sent after they
+	// settled (settle.go; nil until the first).
+	settled      map[string]*settleCall
 	history      []HistoryEntry
 	usageDay     string // UTC date of usageMin
 	usageMin     float64

@@ -29,7 +29,9 @@ func (m *Manager) settleStep(ctx context.Context, client *ultravox.Client, list 
 		c, err := cl.GetCall(ctx, sc.view.ID)
 		m.mu.Lock()
 		final := m.settleOneLocked(sc, c, err)
-		deleteIt := final && m.settings.DeleteAfterEnd && err == nil
+		// Only a settled call is deleted: one the app stopped waiting for
+		// (settleLimit) still has no billing record, and DELETE would lose it.
+		deleteIt := final && m.settings.DeleteAfterEnd && err == nil && ultravox.BillingSettled(c.BillingStatus)
 		m.mu.Unlock()
 		anySettled = anySettled || final
 		if deleteIt {
@@ -56,6 +58,19 @@ func (m *Manager) settleOneLocked(sc *settleCall, c *ultravox.Call, err error) (
 	}
 	if final {
 		delete(m.settling, sc.view.ID)
+		// Still counted towards today's spend until a usage fetch asked
+		// after this moment (which holds it) replaces it: otherwise the
+		// budget would miss it until the next fetch. That fetch is due now.
+		if m.settled == nil {
+			m.settled = map[string]*settleCall{}
+		}
+		sc.since = m.now()
+		m.settled[sc.view.ID] = sc
+		m.usageAt = time.Time{}
+		select {
+		case m.wake <- struct{}{}:
+		default:
+		}
 		m.recordHistoryLocked(sc.view)
 	}
 	return final
@@ -102,7 +117,8 @@ func (m *Manager) recordHistoryLocked(v CallView) {
 }
 
 func (m *Manager) refreshUsage(ctx context.Context, client *ultravox.Client) {
-	day := m.now().UTC()
+	asked := m.now()
+	day := asked.UTC()
 	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	u, err := client.BillingUsage(ctx, from, from.AddDate(0, 0, 1))
 	if err != nil {
@@ -121,6 +137,11 @@ func (m *Manager) refreshUsage(ctx context.Context, client *ultravox.Client) {
 		return
 	}
 	m.usageDay, m.usageMin, m.usageAt = from.Format(time.DateOnly), minutes, m.now()
+	for id, sc := range m.settled {
+		if !asked.Before(sc.since) { // seen settled before this fetch was asked: in it
+			delete(m.settled, id)
+		}
+	}
 	m.publishLocked()
 }
 
@@ -160,6 +181,9 @@ func (m *Manager) todayMinutesLocked(now time.Time) float64 {
 		if !m.usageAt.After(sc.since) || !ultravox.BillingSettled(sc.view.BillingStatus) {
 			add(sc.view)
 		}
+	}
+	for _, sc := range m.settled {
+		add(sc.view)
 	}
 	return total
 }

@@ -79,6 +79,11 @@ func BenchmarkCaptureToUplink(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	if f, ts := up.snapshot(); len(ts) > 1 {
+		// Audio handed to the uplink per second of wall time over the run.
+		b.ReportMetric(float64(len(f)-1)*0.02/ts[len(ts)-1].Sub(ts[0]).Seconds(), "uplink_realtime_ratio")
+		b.ReportMetric(1, "baseline_realtime_ratio")
+	}
 	b.ReportMetric(medianMs(ours), "capture_to_uplink_ms")
 	b.ReportMetric(medianMs(pulsePath), "baseline_parec_same_source_ms")
 	b.ReportMetric(20, "baseline_frame_period_ms")

@@ -312,9 +312,7 @@ func click(t testing.TB, tr *desktoptest.Tray, prefix string) {
 }
 
 func TestE2EStartEndTimeoutQuit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test builds the binary and runs it for about a minute")
-	}
+	desktoptest.SkipShort(t, "end-to-end test builds the binary and runs it for about a minute")
 	bin := buildBinary(t)
 	d := newDesk(t, `{"maxDurationSeconds": 10, "joinTimeoutSeconds": 15, "pricePerMinute": 0.05}`, true)
 	a := d.start(t, bin)
@@ -381,9 +379,7 @@ func TestE2EStartEndTimeoutQuit(t *testing.T) {
 }
 
 func TestE2ESIGTERMEndsCallAndSecondInstanceRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	d := newDesk(t, "", true)
 	a := d.start(t, bin)
@@ -429,9 +425,7 @@ func errorsAs(err error, target **exec.ExitError) bool {
 // Without a key the menu offers "Set API key…" and "Try demo mode"; the
 // latter restarts the app (same process, exec) on the embedded simulator.
 func TestE2ENoKeyTryDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	d := newDesk(t, "", true)
 	var env []string
@@ -475,9 +469,7 @@ func TestE2ENoKeyTryDemo(t *testing.T) {
 // Without a StatusNotifierWatcher (a desktop with no tray) the user is told,
 // instead of the app running invisibly.
 func TestE2ENoTrayIsReported(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	d := newDesk(t, "", false)
 	a := d.start(t, bin)
@@ -506,9 +498,7 @@ func TestE2ENoTrayIsReported(t *testing.T) {
 // is live, ends the call when PrepareForSleep(true) arrives, and only then
 // releases the lock so the machine may sleep.
 func TestE2ESleepEndsCallBeforeReleasingTheLock(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	d := newDesk(t, "", true)
 	logind := powertest.StartLogind(t, d.sys, powertest.LogindOptions{InhibitDelayMax: 5 * time.Second})
@@ -559,9 +549,7 @@ func TestE2ESleepEndsCallBeforeReleasingTheLock(t *testing.T) {
 // app joins with microphone and speaker: the simulator receives the uplink
 // at one second of audio per second, and the agent's greeting plays.
 func TestE2EVoiceThroughPulseAudio(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	desktoptest.Need(t, "pulseaudio", "pactl", "parec")
 	bin := buildBinary(t)
 	d := newDesk(t, "", true)
@@ -610,9 +598,7 @@ func withoutEnv(env []string, key string) []string {
 // With the key in a real gnome-keyring (and no ULTRAVOX_API_KEY) the app
 // reads it from the keychain and works against the account, not the demo.
 func TestE2EKeyFromRealKeychain(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	desktoptest.Need(t, "secret-tool")
 	bin := buildBinary(t)
 	d := newDesk(t, "", true)
@@ -646,9 +632,7 @@ func TestE2EKeyFromRealKeychain(t *testing.T) {
 // A locked keychain: the app says so (a notification naming the problem),
 // offers "Set API key…", and does not fall back to anything else.
 func TestE2ELockedKeychainIsReported(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	d := newDesk(t, "", true)
 	desktoptest.LockedKeyring(t, d.bus)
@@ -671,9 +655,7 @@ func TestE2ELockedKeychainIsReported(t *testing.T) {
 // A key the server rejects at the very first check: icon unknown, tooltip
 // says so, and the notification is not lost to an early subscriber.
 func TestE2ERejectedKeyAtStart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	d := newDesk(t, "", true)
 	d.env = append(withoutEnv(d.env, "ULTRAVOX_API_KEY"), "ULTRAVOX_API_KEY=NotAKey1."+strings.Repeat("wrong", 6)+"wr") // real-shaped, built at run time

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ultravox-tray/ultravox-tray/internal/desktoptest"
 )
 
 // markedProcs lists the processes other than self whose environment holds
@@ -37,9 +39,7 @@ func markedProcs(t *testing.T, mark string, self int) map[int]string {
 // would run dbus-launch), says notifications are off, and no process it
 // started holds the API key in its environment.
 func TestE2ENoSessionBusNoDaemonsNoKeyInChildren(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	d := newDesk(t, "", false)
 	mark := fmt.Sprintf("UVT_E2E_MARK=%d-%d", os.Getpid(), time.Now().UnixNano())

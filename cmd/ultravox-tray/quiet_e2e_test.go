@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/assets"
+	"github.com/ultravox-tray/ultravox-tray/internal/desktoptest"
 )
 
 // Issue 12, defect 7: a start and a quit under LANG=C.UTF-8 (the suite's
@@ -15,9 +16,7 @@ import (
 // not "Preferences load error: EOF" at quit (a race, so the test checks
 // its cause: no Fyne preferences file at all).
 func TestE2EStartAndQuitLogNoFyneErrors(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	for i := range 2 {
 		d := newDesk(t, "", true)

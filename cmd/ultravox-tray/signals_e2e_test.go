@@ -6,14 +6,13 @@ import (
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/assets"
+	"github.com/ultravox-tray/ultravox-tray/internal/desktoptest"
 )
 
 // Defect 3: closing the launching terminal (SIGHUP) and SIGQUIT end the
 // live call before the process exits, as SIGTERM does.
 func TestE2EHangupAndQuitSignalsEndCalls(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGQUIT} {
 		t.Run(sig.String(), func(t *testing.T) {

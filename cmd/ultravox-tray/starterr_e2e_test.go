@@ -15,9 +15,7 @@ import (
 // too) reaches the user as a desktop notification, not only stderr, which
 // nobody reads for an app started from a menu or at login.
 func TestE2EStartErrorReachesTheUser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
 	d := newDesk(t, "", false)
 	blocker := filepath.Join(d.home, "not-a-dir")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +13,6 @@ import (
 	"github.com/ultravox-tray/ultravox-tray/app/settings"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator"
 	"github.com/ultravox-tray/ultravox-tray/secrets"
-	"os"
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -38,6 +38,21 @@ func Need(t testing.TB, bins ...string) {
 	t.Skip(msg)
 }
 
+// SkipShort skips a long end-to-end test under -short, except when the
+// desktop parts are Required (CI, scripts/test.sh): there -short is no way
+// for a run to pass without them, so the test runs all the same.
+func SkipShort(t testing.TB, why string) {
+	t.Helper()
+	if !testing.Short() {
+		return
+	}
+	if Required() {
+		t.Logf("-short ignored (%s): CI=true or UVT_REQUIRE_DESKTOP=1 requires this test", why)
+		return
+	}
+	t.Skip(why)
+}
+
 // Required reports whether missing desktop parts must fail tests instead of
 // skipping them (CI=true or UVT_REQUIRE_DESKTOP=1).
 func Required() bool {
