@@ -7,7 +7,11 @@ import (
 	"image/png"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,3 +213,120 @@ func median(d []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// BenchmarkIdleCost runs ultravox-tray (idle, key set, simulator on
+// loopback) and a minimal Fyne tray app (testdata/mintray) side by side in
+// the same rig, and takes each one's CPU time over 30 s of idling (which
+// includes one account check) and its resident memory at the end. The
+// minimal app is the baseline: what Fyne and a tray icon cost by
+// themselves.
+func BenchmarkIdleCost(b *testing.B) {
+	if testing.Short() {
+		b.Skip("runs two tray apps for 35 s")
+	}
+	bin := buildBinary(b)
+	minBin := filepath.Join(b.TempDir(), "mintray")
+	if out, err := exec.Command(goTool(b), "build", "-o", minBin, "./testdata/mintray").CombinedOutput(); err != nil {
+		b.Fatalf("go build mintray: %v\n%s", err, out)
+	}
+	const window = 30 * time.Second
+	var cpu, baseCPU, rss, baseRSS float64
+	for i := 0; i < b.N; i++ {
+		d := newDesk(b, "", true)
+		base := exec.Command(minBin)
+		base.Env = d.env
+		if err := base.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { base.Process.Kill(); base.Wait() })
+		d.start(b, bin)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			n := 0
+			for _, it := range d.watcher.Items() {
+				if !it.Gone {
+					n++
+				}
+			}
+			if n >= 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("%d tray items registered, want 2", n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		app := findChild(b, bin)
+		time.Sleep(5 * time.Second) // past start-up
+		c0, b0 := cpuTime(b, app.Pid), cpuTime(b, base.Process.Pid)
+		time.Sleep(window)
+		cpu += float64((cpuTime(b, app.Pid) - c0).Milliseconds()) * time.Minute.Seconds() / window.Seconds()
+		baseCPU += float64((cpuTime(b, base.Process.Pid) - b0).Milliseconds()) * time.Minute.Seconds() / window.Seconds()
+		rss += rssMiB(b, app.Pid)
+		baseRSS += rssMiB(b, base.Process.Pid)
+	}
+	n := float64(b.N)
+	b.ReportMetric(cpu/n, "cpu-ms-per-min")
+	b.ReportMetric(baseCPU/n, "base-cpu-ms-per-min")
+	b.ReportMetric(rss/n, "rss-MiB")
+	b.ReportMetric(baseRSS/n, "base-rss-MiB")
+}
+
+// findChild finds the running process of executable bin started by this
+// test process.
+func findChild(b *testing.B, bin string) *os.Process {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		exe, err := os.Readlink(filepath.Join(d, "exe"))
+		if err != nil || exe != bin {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(d, "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) {
+			pid, _ := strconv.Atoi(filepath.Base(d))
+			p, _ := os.FindProcess(pid)
+			return p
+		}
+	}
+	b.Fatalf("no running %s started by this test", bin)
+	return nil
+}
+
+// cpuTime is the CPU time of every thread of pid (schedstat: nanoseconds).
+func cpuTime(b *testing.B, pid int) time.Duration {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total time.Duration
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread ended
+		}
+		if ns, err := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64); err == nil {
+			total += time.Duration(ns)
+		}
+	}
+	if len(files) == 0 {
+		b.Fatalf("process %d is gone", pid)
+	}
+	return total
+}
+
+// rssMiB is the resident memory of pid.
+func rssMiB(b *testing.B, pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
+			return kb / 1024
+		}
+	}
+	b.Fatalf("no VmRSS for %d", pid)
+	return 0
+}
