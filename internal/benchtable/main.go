@@ -117,7 +117,7 @@ func table() []row {
 	return rows
 }
 
-var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+var line = regexp.MustCompile(`(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(\d.*)$`)
 
 // parse reads benchmark lines: name -> metric -> value (the last run wins).
 func parse(r io.Reader) map[string]map[string]float64 {
