@@ -79,7 +79,7 @@ func BenchmarkPoll(b *testing.B) {
 			b.ReportMetric(float64(base.Microseconds())/1000, "raw-get-ms")
 			b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
 			if tc.elsewhere == 0 {
-				idle, _ := Config{}.withDefaults()
+				idle, _ := Config{StateDir: b.TempDir()}.withDefaults()
 				perMin := perPoll*time.Minute.Seconds()/idle.PollIdle.Seconds() +
 					time.Minute.Seconds()/agentsRefresh.Seconds() + time.Minute.Seconds()/usageRefresh.Seconds()
 				b.ReportMetric(perMin, "idle-req-per-min")
@@ -126,7 +126,10 @@ func BenchmarkOfflineToUnknown(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			sim := pollSim(b, 10, 0)
 			client := newBenchClient(b, sim)
-			cfg := Config{Client: client, StateDir: b.TempDir(), Settings: DefaultSettings(), PollIdle: 2 * time.Second}
+			cfg := Config{Client: client, StateDir: b.TempDir(), Settings: DefaultSettings()}
+			if !live {
+				cfg.PollIdle = 2 * time.Second
+			}
 			cfg, _ = cfg.withDefaults()
 			interval := cfg.PollIdle
 			if live {

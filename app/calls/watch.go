@@ -132,12 +132,16 @@ func (m *Manager) readAccount(ctx context.Context, client *ultravox.Client, look
 		// path's parallel requests (fastend.go).
 		var lerr error
 		done := make(chan struct{})
+		side, stop := context.WithCancel(ctx)
+		defer stop()
 		go func() {
 			defer close(done)
-			list, lerr = m.listCalls(ctx, client, now.Add(-lookback))
+			list, lerr = m.listCalls(side, client, now.Add(-lookback))
 		}()
-		warmed := m.refreshBilling(ctx, client)
-		acct, err = m.getAccount(ctx, client)
+		warmed := m.refreshBilling(side, client)
+		if acct, err = m.getAccount(ctx, client); err != nil {
+			stop() // the check failed: say so now, not after the listing's retries
+		}
 		<-done
 		<-warmed
 		if err == nil {

@@ -91,7 +91,7 @@ func table() []row {
 			row{what: fmt.Sprintf("idle check, %d past calls: requests", p), bench: fmt.Sprintf(poll, p, 0), metric: "req/poll", unit: "req",
 				baseConst: 1, baseWhat: "one account read", target: fixed(1), targetText: "<= 1 (flat)"},
 			row{what: fmt.Sprintf("idle check, %d past calls: time", p), bench: fmt.Sprintf(poll, p, 0), metric: "ns/op", scale: 1e-6, unit: "ms",
-				baseMetric: "raw-get-ms", baseWhat: "raw GET", target: ratio(3), targetText: "<= 3 raw GETs"},
+				baseMetric: "raw-get-ms", baseWhat: "raw GET", targetText: "- (flat: see requests)"},
 			row{what: fmt.Sprintf("idle check, %d past calls: memory", p), bench: fmt.Sprintf(poll, p, 0), metric: "B/op", scale: 1.0 / 1024, unit: "KiB",
 				baseBench: fmt.Sprintf(poll, 10, 0), baseMetric: "B/op", baseWhat: "the 10-call check", target: ratio(1.1 * 1.0 / 1024), targetText: "<= 1.1x (flat)"},
 		)
@@ -101,7 +101,7 @@ func table() []row {
 			row{what: fmt.Sprintf("live check, 10000 past, %d elsewhere: requests", e), bench: fmt.Sprintf(poll, 10000, e), metric: "req/poll", unit: "req",
 				baseConst: 2, baseWhat: "account + one page", target: fixed(2), targetText: "<= 2"},
 			row{what: fmt.Sprintf("live check, 10000 past, %d elsewhere: time", e), bench: fmt.Sprintf(poll, 10000, e), metric: "ns/op", scale: 1e-6, unit: "ms",
-				baseMetric: "raw-get-ms", baseWhat: "raw GET", target: ratio(10), targetText: "<= 10 raw GETs"},
+				baseMetric: "raw-get-ms", baseWhat: "raw GET", targetText: "- (grows with the calls listed)"},
 		)
 	}
 	rows = append(rows,
@@ -117,7 +117,7 @@ func table() []row {
 	return rows
 }
 
-var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+var line = regexp.MustCompile(`(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(\d.*)$`)
 
 // parse reads benchmark lines: name -> metric -> value (the last run wins).
 func parse(r io.Reader) map[string]map[string]float64 {

@@ -77,6 +77,10 @@ func callItems(s calls.Snapshot) []Item {
 	return append(items, mute, show)
 }
 
+// maxMenuAgents caps the "Start call with" submenu; the rest are counted in
+// an "and N more" item that opens Settings (which lists them all).
+const maxMenuAgents = 20
+
 func startItems(s calls.Snapshot) []Item {
 	agents := s.Agents
 	def := s.DefaultAgentID
@@ -119,9 +123,13 @@ func startItems(s calls.Snapshot) []Item {
 			}
 		}
 		for _, a := range agents {
-			if a.ID != def {
+			if a.ID != def && len(sub.Children) < maxMenuAgents {
 				sub.Children = append(sub.Children, Item{Label: agentLabel(a), Enabled: free, Action: Action{Kind: ActStartCall, Arg: a.ID}})
 			}
+		}
+		if more := len(agents) - len(sub.Children); more > 0 {
+			// An account with hundreds of agents keeps a usable menu.
+			sub.Children = append(sub.Children, Item{Label: fmt.Sprintf("…and %d more (choose one in Settings)", more), Enabled: true, Action: Action{Kind: ActSettings}})
 		}
 		out = append(out, sub)
 	}

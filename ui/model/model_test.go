@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -287,6 +288,28 @@ func TestMenuAgentsSubmenuDefaultFirst(t *testing.T) {
 	s.Starting, s.DefaultAgentID, s.Agents = false, "", nil
 	if st := find(Render(s, t0, opt).Menu, "Start call"); st.Enabled {
 		t.Errorf("start with no agent is enabled: %+v", st)
+	}
+}
+
+// 200 agents: the submenu shows the default and 19 others, then one item
+// that counts the rest and opens Settings.
+func TestMenuAgentsSubmenuCapped(t *testing.T) {
+	s := idleSnap()
+	s.Agents = nil
+	for i := 0; i < 200; i++ {
+		s.Agents = append(s.Agents, calls.AgentView{ID: fmt.Sprintf("a%03d", i), Name: fmt.Sprintf("Agent %03d", i)})
+	}
+	s.DefaultAgentID = "a150"
+	sub := find(Render(s, t0, opt).Menu, LabelStartWith)
+	if sub == nil || len(sub.Children) != maxMenuAgents+1 {
+		t.Fatalf("submenu with 200 agents: %+v", sub)
+	}
+	if sub.Children[0].Label != "Agent 150 (default)" {
+		t.Errorf("first %q, want the default", sub.Children[0].Label)
+	}
+	last := sub.Children[maxMenuAgents]
+	if last.Label != "…and 180 more (choose one in Settings)" || last.Action.Kind != ActSettings || !last.Enabled {
+		t.Errorf("last item %+v", last)
 	}
 }
 
