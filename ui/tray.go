@@ -102,6 +102,9 @@ func NewTray(cfg Config) (*Tray, error) {
 // second. It must be called on the main goroutine before app.Run (or inside
 // fyne.Do).
 func (t *Tray) Start() {
+	// Fyne's loop has stopped (whoever quit it): nothing may touch the
+	// tray or open a window from now on. This runs before app.Run returns.
+	t.cfg.App.Lifecycle().SetOnStopped(func() { t.down.Store(true) })
 	snap := t.cfg.Manager.Snapshot()
 	t.apply(snap, time.Now(), true)
 	snaps, events, cancel := t.cfg.Manager.Subscribe()

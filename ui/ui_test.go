@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"os"
@@ -474,5 +475,27 @@ func TestTrayUpdateAfterFynesQuitDoesNotCrash(t *testing.T) {
 	defer tp.mu.Unlock()
 	if len(tp.tips) != tips {
 		t.Errorf("the tooltip was set after the tray closed: %q", tp.tips[tips:])
+	}
+}
+
+// A failure that arrives once quitting began (a start or end that fails
+// while the calls are being ended) is logged, not shown: a window opened
+// after Fyne's loop ended panics ("GLFW library is not initialized").
+func TestNoErrorWindowOnceQuitting(t *testing.T) {
+	m := newFakeManager(idle())
+	tr, app, _ := newTestTray(t, m, nil)
+	onUI(tr.Start)
+	quit := app.lastMenu().Items[len(app.lastMenu().Items)-1]
+	onUI(quit.Action)
+	select {
+	case <-app.quitCh:
+	case <-time.After(5 * time.Second):
+		t.Fatal("app did not quit")
+	}
+	before := len(app.Driver().AllWindows())
+	tr.windows.errorNotice("Start call", errors.New("the server went away"))
+	onUI(func() {})
+	if n := len(app.Driver().AllWindows()); n != before {
+		t.Fatalf("%d window(s) opened after quit", n-before)
 	}
 }
