@@ -82,6 +82,8 @@ type Manager struct {
 	usageDay     string // UTC date of usageMin
 	usageMin     float64
 	usageAt      time.Time
+	// idlePolling: the last poll chose the idle interval (nothing was live).
+	idlePolling  bool
 	budgetDay    string // UTC day EventBudgetReached was sent
 	unaccounted  int
 	lastSnap     Snapshot        // last published, Taken zeroed, for dedup
