@@ -83,7 +83,11 @@ type Manager struct {
 	usageMin     float64
 	usageAt      time.Time
 	// idlePolling: the last poll chose the idle interval (nothing was live).
-	idlePolling  bool
+	idlePolling bool
+	// unbilled are calls that settled after the last usage was asked for:
+	// their cost is in the history but not yet in usageMin (settle.go).
+	unbilled     []unbilledCall
+	settleSeq    uint64
 	budgetDay    string // UTC day EventBudgetReached was sent
 	unaccounted  int
 	lastSnap     Snapshot        // last published, Taken zeroed, for dedup
@@ -254,6 +258,7 @@ func (m *Manager) SetClient(c *ultravox.Client) {
 	m.elsewhere = map[string]CallView{}
 	m.unaccounted = 0
 	m.usageDay, m.usageMin, m.usageAt = "", 0, time.Time{}
+	m.unbilled = nil // another key may be another account
 	if c == nil {
 		m.health, m.healthDetail = HealthNoKey, "no API key is set"
 	} else {

@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/ultravox"
@@ -57,8 +58,28 @@ func (m *Manager) settleOneLocked(sc *settleCall, c *ultravox.Call, err error) (
 	if final {
 		delete(m.settling, sc.view.ID)
 		m.recordHistoryLocked(sc.view)
+		// Until a usage asked for after this moment arrives, the call's
+		// minutes count from here (a start in between must not see them
+		// gone from today's spend).
+		m.settleSeq++
+		m.unbilled = append(m.unbilled, unbilledCall{view: sc.view, seq: m.settleSeq})
 	}
 	return final
+}
+
+// unbilledCall is a settled call whose minutes the usage may not hold yet.
+type unbilledCall struct {
+	view CallView
+	seq  uint64 // m.settleSeq when it settled
+}
+
+// usageMarkLocked is taken before a usage request: calls settled by then
+// are in its answer.
+func (m *Manager) usageMarkLocked() uint64 { return m.settleSeq }
+
+// usageArrivedLocked drops the calls a usage asked for at mark includes.
+func (m *Manager) usageArrivedLocked(mark uint64) {
+	m.unbilled = slices.DeleteFunc(m.unbilled, func(u unbilledCall) bool { return u.seq <= mark })
 }
 
 func mergeSettled(v CallView, c *ultravox.Call) CallView {
@@ -102,6 +123,9 @@ func (m *Manager) recordHistoryLocked(v CallView) {
 }
 
 func (m *Manager) refreshUsage(ctx context.Context, client *ultravox.Client) {
+	m.mu.Lock()
+	mark := m.usageMarkLocked()
+	m.mu.Unlock()
 	day := m.now().UTC()
 	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	u, err := client.BillingUsage(ctx, from, from.AddDate(0, 0, 1))
@@ -121,6 +145,7 @@ func (m *Manager) refreshUsage(ctx context.Context, client *ultravox.Client) {
 		return
 	}
 	m.usageDay, m.usageMin, m.usageAt = from.Format(time.DateOnly), minutes, m.now()
+	m.usageArrivedLocked(mark)
 	m.publishLocked()
 }
 
@@ -160,6 +185,9 @@ func (m *Manager) todayMinutesLocked(now time.Time) float64 {
 		if !m.usageAt.After(sc.since) || !ultravox.BillingSettled(sc.view.BillingStatus) {
 			add(sc.view)
 		}
+	}
+	for _, u := range m.unbilled {
+		add(u.view)
 	}
 	return total
 }
