@@ -9,9 +9,19 @@ import (
 )
 
 // errorNotice tells the user an action failed, in a small window; safe from
-// any goroutine.
+// any goroutine. Once the app is quitting it opens nothing (the caller has
+// logged the failure): a window opened after Fyne's loop ended panics
+// ("GLFW library is not initialized"), and one opened during the quit would
+// close at once.
 func (w *windows) errorNotice(what string, err error) {
-	doUI(func() { w.showNotice(model.Failed(what, err)) })
+	if w.t.down.Load() {
+		return
+	}
+	doUI(func() {
+		if !w.t.down.Load() {
+			w.showNotice(model.Failed(what, err))
+		}
+	})
 }
 
 // showNotice shows n in place of the notice open before. Main goroutine only.

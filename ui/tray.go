@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/systray"
+	"github.com/godbus/dbus/v5"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/assets"
@@ -57,6 +59,11 @@ type Tray struct {
 	// lastMenu is the menu we last gave the tray; main goroutine only.
 	lastMenu *fyne.Menu
 
+	// down is set once the tray is being taken down (Quit hands it to
+	// Fyne, or Stop): from then on nothing touches the systray, whose D-Bus
+	// connection Fyne's quit closes (a call on it panics).
+	down atomic.Bool
+
 	windows *windows
 
 	// setTooltip and setTitle default to fyne.io/systray's (the same tray
@@ -95,6 +102,9 @@ func NewTray(cfg Config) (*Tray, error) {
 // second. It must be called on the main goroutine before app.Run (or inside
 // fyne.Do).
 func (t *Tray) Start() {
+	// Fyne's loop has stopped (whoever quit it): nothing may touch the
+	// tray or open a window from now on. This runs before app.Run returns.
+	t.cfg.App.Lifecycle().SetOnStopped(func() { t.down.Store(true) })
 	snap := t.cfg.Manager.Snapshot()
 	t.apply(snap, time.Now(), true)
 	snaps, events, cancel := t.cfg.Manager.Subscribe()
@@ -132,16 +142,11 @@ func (t *Tray) Start() {
 	}()
 }
 
-// Stop ends the goroutine that follows the manager. Idempotent.
+// Stop ends the goroutine that follows the manager and leaves the system
+// tray alone from then on. Idempotent.
 func (t *Tray) Stop() {
-	t.mu.Lock()
-	select {
-	case <-t.stop:
-	default:
-		close(t.stop)
-	}
-	t.mu.Unlock()
-	t.wg.Wait()
+	t.down.Store(true)
+	t.stopFollowing()
 }
 
 // apply renders snap at now and updates only what changed. The icon and
@@ -162,6 +167,10 @@ func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
 
 	if menuChanged || iconChanged {
 		update := func() {
+			if t.down.Load() {
+				return
+			}
+			defer t.survivePanicOfClosedTray()
 			if iconChanged {
 				t.desk.SetSystemTrayIcon(fyne.NewStaticResource(iconKey+".png", assets.MustIcon(v.Icon, assets.TraySize, v.Demo)))
 			}
@@ -176,7 +185,7 @@ func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
 			doUI(update)
 		}
 	}
-	if tipChanged {
+	if tipChanged && !t.down.Load() {
 		t.setTooltip(v.Tooltip)
 		t.setTitle(model.TrayTitle(v.Title))
 	}
@@ -192,6 +201,10 @@ type trayMenuDriver interface{ SystemTrayMenu() *fyne.Menu }
 // otherwise be replaced by a stale one until the next state change. Main
 // goroutine only.
 func (t *Tray) reassertMenu() {
+	if t.down.Load() {
+		return
+	}
+	defer t.survivePanicOfClosedTray()
 	d, ok := t.cfg.App.Driver().(trayMenuDriver)
 	if !ok || t.lastMenu == nil || d.SystemTrayMenu() == t.lastMenu {
 		return
@@ -215,6 +228,44 @@ func (t *Tray) Quit() {
 		ctx, cancel := context.WithTimeout(context.Background(), QuitTimeout)
 		t.cfg.EndEverything(ctx)
 		cancel()
-		doUI(t.cfg.App.Quit)
+		// Fyne's quit closes the systray's D-Bus connection, and an icon or
+		// menu update still queued behind it would panic on it: stop
+		// following the manager first, and let updates already queued see
+		// down (they run on the same goroutine, before or after this).
+		t.stopFollowing()
+		doUI(func() {
+			t.down.Store(true)
+			t.cfg.App.Quit()
+		})
 	}()
+}
+
+// stopFollowing ends the goroutine that follows the manager. Idempotent.
+func (t *Tray) stopFollowing() {
+	t.mu.Lock()
+	select {
+	case <-t.stop:
+	default:
+		close(t.stop)
+	}
+	t.mu.Unlock()
+	t.wg.Wait()
+}
+
+// survivePanicOfClosedTray keeps a quit that Fyne began itself (SIGINT,
+// SIGTERM, the window manager) from crashing the app: Fyne closes the
+// systray's D-Bus connection in its Quit, with no hook before it, and an
+// update queued just before runs after it. Such a panic only means the tray
+// is gone; any other panic goes on.
+func (t *Tray) survivePanicOfClosedTray() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if err, ok := r.(error); ok && errors.Is(err, dbus.ErrClosed) {
+		t.down.Store(true)
+		t.log.Debug("tray update after the tray closed; skipped", "err", err)
+		return
+	}
+	panic(r)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"github.com/godbus/dbus/v5"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/app/settings"
@@ -50,6 +52,9 @@ type trayApp struct {
 	icons  []fyne.Resource
 	quits  int
 	quitCh chan struct{}
+	// iconPanic, when set, is what SetSystemTrayIcon panics with (as
+	// fyne.io/systray does once Fyne's quit closed its D-Bus connection).
+	iconPanic any
 }
 
 func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu) {
@@ -76,6 +81,9 @@ func (d trayDriver) SystemTrayMenu() *fyne.Menu {
 func (a *trayApp) SetSystemTrayIcon(r fyne.Resource) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.iconPanic != nil {
+		panic(a.iconPanic)
+	}
 	a.icons = append(a.icons, r)
 }
 
@@ -399,5 +407,95 @@ func TestQuitEndsCallsFirst(t *testing.T) {
 	}
 	if d := time.Until(deadline); d > QuitTimeout || d < QuitTimeout-2*time.Second {
 		t.Errorf("quit deadline %v away, want about %v", d, QuitTimeout)
+	}
+}
+
+// Once Quit hands the app to Fyne's quit (which closes the systray's D-Bus
+// connection; a systray call after it panics, and a panic at quit is a
+// crash), the tray sets no icon, menu or tooltip again, whatever the
+// manager publishes. (It kept following the manager until main's Stop after
+// app.Run returned, and an icon update queued behind the quit panicked with
+// "dbus: connection closed by user".)
+func TestQuitLeavesTheTrayAlone(t *testing.T) {
+	m := newFakeManager(billing())
+	tr, app, tp := newTestTray(t, m, func(context.Context) { m.publish(idle()) })
+	onUI(tr.Start)
+	quit := app.lastMenu().Items[len(app.lastMenu().Items)-1]
+	onUI(quit.Action)
+	select {
+	case <-app.quitCh:
+	case <-time.After(5 * time.Second):
+		t.Fatal("app did not quit")
+	}
+	onUI(func() {})
+	menus, icons := app.counts()
+	tp.mu.Lock()
+	tips := len(tp.tips)
+	tp.mu.Unlock()
+	m.publish(billing())
+	m.publish(idle())
+	time.Sleep(1500 * time.Millisecond) // the per-second tick too
+	onUI(func() {})
+	if m2, i2 := app.counts(); m2 != menus || i2 != icons {
+		t.Errorf("after quit: menus %d -> %d, icons %d -> %d", menus, m2, icons, i2)
+	}
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	if len(tp.tips) != tips {
+		t.Errorf("after quit the tooltip was set again: %q", tp.tips[tips:])
+	}
+}
+
+// A quit Fyne began itself (SIGTERM, the window manager) closes the
+// systray's connection with no hook before it; an update already queued
+// then panics with dbus.ErrClosed. The tray survives it and leaves the tray
+// alone from then on.
+func TestTrayUpdateAfterFynesQuitDoesNotCrash(t *testing.T) {
+	m := newFakeManager(idle())
+	tr, app, tp := newTestTray(t, m, nil)
+	onUI(tr.Start)
+	app.mu.Lock()
+	app.iconPanic = dbus.ErrClosed
+	app.mu.Unlock()
+	m.publish(billing()) // a new icon: the update panics and is survived
+	deadline := time.Now().Add(5 * time.Second)
+	for !tr.down.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the tray did not notice it was closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tp.mu.Lock()
+	tips := len(tp.tips)
+	tp.mu.Unlock()
+	m.publish(idle())
+	time.Sleep(300 * time.Millisecond)
+	onUI(func() {})
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	if len(tp.tips) != tips {
+		t.Errorf("the tooltip was set after the tray closed: %q", tp.tips[tips:])
+	}
+}
+
+// A failure that arrives once quitting began (a start or end that fails
+// while the calls are being ended) is logged, not shown: a window opened
+// after Fyne's loop ended panics ("GLFW library is not initialized").
+func TestNoErrorWindowOnceQuitting(t *testing.T) {
+	m := newFakeManager(idle())
+	tr, app, _ := newTestTray(t, m, nil)
+	onUI(tr.Start)
+	quit := app.lastMenu().Items[len(app.lastMenu().Items)-1]
+	onUI(quit.Action)
+	select {
+	case <-app.quitCh:
+	case <-time.After(5 * time.Second):
+		t.Fatal("app did not quit")
+	}
+	before := len(app.Driver().AllWindows())
+	tr.windows.errorNotice("Start call", errors.New("the server went away"))
+	onUI(func() {})
+	if n := len(app.Driver().AllWindows()); n != before {
+		t.Fatalf("%d window(s) opened after quit", n-before)
 	}
 }

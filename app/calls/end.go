@@ -24,8 +24,14 @@ func (m *Manager) End(ctx context.Context, callID string) error {
 	oc := m.findByIDLocked(callID)
 	if oc == nil {
 		_, elsewhere := m.elsewhere[callID]
+		ended := m.endedOursLocked(callID)
 		client := m.client
 		m.mu.Unlock()
+		if ended {
+			// Ours, and its end is already confirmed (the server ended it a
+			// moment before this End): what the caller asked for happened.
+			return nil
+		}
 		if elsewhere {
 			return m.endElsewhere(ctx, client, callID)
 		}
@@ -35,6 +41,20 @@ func (m *Manager) End(ctx context.Context, callID string) error {
 	m.publishLocked()
 	m.mu.Unlock()
 	return m.waitEnd(ctx, oc, done)
+}
+
+// endedOursLocked reports whether callID is a call of ours whose end the
+// server confirmed: settling its billing, or in the history.
+func (m *Manager) endedOursLocked(callID string) bool {
+	if _, ok := m.settling[callID]; ok {
+		return true
+	}
+	for _, h := range m.history {
+		if h.CallID == callID {
+			return true
+		}
+	}
+	return false
 }
 
 // ctxDeadline is ctx's deadline, zero when it has none.

@@ -147,6 +147,15 @@ func (m *Manager) recordAttemptLocked(oc *ourCall, out endOutcome, why string) {
 		}
 		oc.end.advance(next)
 	}
+	if !oc.end.confirmed() && !m.closed && m.idlePolling {
+		// The watcher takes it from here (a never-joined call until it
+		// expires, an unconfirmed end until it is confirmed), but it is
+		// waiting out the idle interval it chose before this call existed
+		// (30 s; a start that failed never woke it): wake it once, so that
+		// it polls at the live interval from now on.
+		m.idlePolling = false
+		m.Recheck()
+	}
 }
 
 // showUnconfirmedLocked shows that oc's end is not confirmed, and tells the

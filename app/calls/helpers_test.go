@@ -194,6 +194,8 @@ type envOpt struct {
 	// offSchema: the simulator runs without the contract validator, for
 	// answers the schema does not allow (enum values it does not list).
 	offSchema bool
+	// pollIdle replaces the tests' short idle poll interval (400 ms).
+	pollIdle time.Duration
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -284,6 +286,9 @@ func newEnv(t *testing.T, o envOpt) *env {
 		o.settings(&s)
 	}
 	cfg := e.config(s)
+	if o.pollIdle > 0 {
+		cfg.PollIdle = o.pollIdle
+	}
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -78,14 +78,16 @@ type Manager struct {
 	elsewhere    map[string]CallView
 	notifiedElse map[string]bool
 	settling     map[string]*settleCall
-	// settled are calls out of settling that today's usage may not hold
-	// yet: counted towards the budget until a usage fetch sent after they
-	// settled (settle.go; nil until the first).
-	settled      map[string]*settleCall
 	history      []HistoryEntry
 	usageDay     string // UTC date of usageMin
 	usageMin     float64
 	usageAt      time.Time
+	// idlePolling: the last poll chose the idle interval (nothing was live).
+	idlePolling bool
+	// unbilled are calls that settled after the last usage was asked for:
+	// their cost is in the history but not yet in usageMin (settle.go).
+	unbilled     []unbilledCall
+	settleSeq    uint64
 	budgetDay    string // UTC day EventBudgetReached was sent
 	unaccounted  int
 	lastSnap     Snapshot        // last published, Taken zeroed, for dedup
@@ -256,6 +258,7 @@ func (m *Manager) SetClient(c *ultravox.Client) {
 	m.elsewhere = map[string]CallView{}
 	m.unaccounted = 0
 	m.usageDay, m.usageMin, m.usageAt = "", 0, time.Time{}
+	m.unbilled = nil // another key may be another account
 	if c == nil {
 		m.health, m.healthDetail = HealthNoKey, "no API key is set"
 	} else {

@@ -172,6 +172,9 @@ func (m *Manager) Usage(ctx context.Context, days int) (Usage, error) {
 		days = UsageDays
 	}
 	asked := m.now()
+	m.mu.Lock()
+	mark := m.usageMarkLocked()
+	m.mu.Unlock()
 	today := asked.UTC().Truncate(24 * time.Hour)
 	from := today.AddDate(0, 0, 1-days)
 	u, err := client.BillingUsage(ctx, from, today.AddDate(0, 0, 1))
@@ -189,6 +192,7 @@ func (m *Manager) Usage(ctx context.Context, days int) (Usage, error) {
 	m.mu.Lock()
 	if !m.usageAt.After(asked) {
 		m.usageDay, m.usageMin, m.usageAt = today.Format(time.DateOnly), per[today.Format(time.DateOnly)], asked
+		m.usageArrivedLocked(mark)
 		m.publishLocked()
 	}
 	m.mu.Unlock()

@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/ultravox-tray/ultravox-tray/app/ultravox"
@@ -58,22 +59,29 @@ func (m *Manager) settleOneLocked(sc *settleCall, c *ultravox.Call, err error) (
 	}
 	if final {
 		delete(m.settling, sc.view.ID)
-		// Still counted towards today's spend until a usage fetch asked
-		// after this moment (which holds it) replaces it: otherwise the
-		// budget would miss it until the next fetch. That fetch is due now.
-		if m.settled == nil {
-			m.settled = map[string]*settleCall{}
-		}
-		sc.since = m.now()
-		m.settled[sc.view.ID] = sc
-		m.usageAt = time.Time{}
-		select {
-		case m.wake <- struct{}{}:
-		default:
-		}
 		m.recordHistoryLocked(sc.view)
+		// Until a usage asked for after this moment arrives, the call's
+		// minutes count from here (a start in between must not see them
+		// gone from today's spend).
+		m.settleSeq++
+		m.unbilled = append(m.unbilled, unbilledCall{view: sc.view, seq: m.settleSeq})
 	}
 	return final
+}
+
+// unbilledCall is a settled call whose minutes the usage may not hold yet.
+type unbilledCall struct {
+	view CallView
+	seq  uint64 // m.settleSeq when it settled
+}
+
+// usageMarkLocked is taken before a usage request: calls settled by then
+// are in its answer.
+func (m *Manager) usageMarkLocked() uint64 { return m.settleSeq }
+
+// usageArrivedLocked drops the calls a usage asked for at mark includes.
+func (m *Manager) usageArrivedLocked(mark uint64) {
+	m.unbilled = slices.DeleteFunc(m.unbilled, func(u unbilledCall) bool { return u.seq <= mark })
 }
 
 func mergeSettled(v CallView, c *ultravox.Call) CallView {
@@ -117,8 +125,10 @@ func (m *Manager) recordHistoryLocked(v CallView) {
 }
 
 func (m *Manager) refreshUsage(ctx context.Context, client *ultravox.Client) {
-	asked := m.now()
-	day := asked.UTC()
+	m.mu.Lock()
+	mark := m.usageMarkLocked()
+	m.mu.Unlock()
+	day := m.now().UTC()
 	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	u, err := client.BillingUsage(ctx, from, from.AddDate(0, 0, 1))
 	if err != nil {
@@ -137,11 +147,7 @@ func (m *Manager) refreshUsage(ctx context.Context, client *ultravox.Client) {
 		return
 	}
 	m.usageDay, m.usageMin, m.usageAt = from.Format(time.DateOnly), minutes, m.now()
-	for id, sc := range m.settled {
-		if !asked.Before(sc.since) { // seen settled before this fetch was asked: in it
-			delete(m.settled, id)
-		}
-	}
+	m.usageArrivedLocked(mark)
 	m.publishLocked()
 }
 
@@ -182,8 +188,8 @@ func (m *Manager) todayMinutesLocked(now time.Time) float64 {
 			add(sc.view)
 		}
 	}
-	for _, sc := range m.settled {
-		add(sc.view)
+	for _, u := range m.unbilled {
+		add(u.view)
 	}
 	return total
 }

@@ -98,3 +98,51 @@ func TestStartRefusedConnectionLeavesNoEntry(t *testing.T) {
 		t.Fatalf("ours after a create that never left: %+v", s.Ours)
 	}
 }
+
+// As above, but the watcher chose its idle interval (30 s in the app)
+// before the start: the call found by its request id was never joined, and
+// the watcher is woken to recheck it at the live interval, so the app is
+// idle again soon after the call expires, not a whole idle interval later.
+// (Campaign seed 27: "Ending" 20 s after the stop.)
+func TestNeverJoinedCallAfterAnIdlePollIsRecheckedSoon(t *testing.T) {
+	created := make(chan struct{})
+	var once atomic.Bool
+	hold := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/calls") || !once.CompareAndSwap(false, true) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(httptest.NewRecorder(), r)
+			close(created)
+			<-r.Context().Done()
+			panic(http.ErrAbortHandler)
+		})
+	}
+	e := newEnv(t, envOpt{
+		sim:      []simtest.Option{func(o *simulator.Options) { o.Middleware = hold }},
+		settings: func(s *Settings) { s.JoinTimeout = 2 * time.Second },
+		pollIdle: time.Minute,
+	})
+	e.waitSnap("first check", 5*time.Second, func(s Snapshot) bool { return s.Health == HealthOK })
+	time.Sleep(200 * time.Millisecond) // the watcher is now waiting out its idle minute
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-created
+		cancel()
+	}()
+	if _, err := e.m.Start(ctx, ""); err == nil {
+		t.Fatal("Start succeeded")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.journalEntries()) != 0 || len(e.m.Snapshot().Ours) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after the start the never-joined call is still watched: journal %+v, calls %v", e.journalEntries(), briefCalls(e.m.Snapshot().Ours))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := e.rec.count(EventUnjoinedExpired); n != 1 {
+		t.Errorf("%d 'unjoined call expired' events: %s", n, describeEvents(e.rec.all()))
+	}
+}

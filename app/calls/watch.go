@@ -99,6 +99,7 @@ func (m *Manager) pollOnce() time.Duration {
 	defer m.mu.Unlock()
 	m.checkBudgetLocked()
 	m.publishLocked()
+	m.idlePolling = !m.anythingLiveLocked()
 	return m.nextWaitLocked(m.pollIntervalLocked())
 }
 

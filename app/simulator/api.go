@@ -145,6 +145,9 @@ func (s *Server) holdIfUnresponsive(r *http.Request) bool {
 }
 
 func (s *Server) record(rec Request) {
+	if rec.Status != 0 && rec.Answered.IsZero() {
+		rec.Answered = s.clock.Now() // recorded as the answer is written
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.requests) >= s.opts.MaxRecordedRequests {

@@ -66,12 +66,18 @@ func (s *Server) Restart(down time.Duration) error {
 		s.mu.Unlock()
 		return errors.New("simulator: not serving")
 	}
-	srv, addr := s.httpSrv, s.listener.Addr().String()
+	srv, rl, addr := s.httpSrv, s.relay, s.listener.Addr().String()
 	var sess []*session
 	for x := range s.sessions {
 		sess = append(sess, x)
 	}
 	s.mu.Unlock()
+	// The public address is the round-trip relay's (roundtrip.go): close it
+	// first, with every relayed connection, so the address is free again;
+	// then the private HTTP server and its connections.
+	if rl != nil {
+		rl.close()
+	}
 	srv.Close() // the listener and every connection (hijacked sockets are not its to close)
 	for _, x := range sess {
 		x.abort()
@@ -86,6 +92,7 @@ func (s *Server) Restart(down time.Duration) error {
 	s.mu.Lock()
 	if s.httpSrv == srv {
 		s.httpSrv = nil
+		s.relay = nil
 	}
 	s.mu.Unlock()
 	// The port was ours a moment ago; another process may take it in

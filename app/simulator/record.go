@@ -17,6 +17,12 @@ type Request struct {
 	// recorded).
 	UserAgent string
 	Status    int // 0 when the connection was cut without an answer
+	// Answered is when the simulator decided the answer, after any latency
+	// or unresponsive hold (Time is when the request arrived); zero when
+	// the connection was cut without one. An answer reflects the state at
+	// Answered: a GET that arrived before a call ended may still show it
+	// ended.
+	Answered time.Time
 }
 
 // Requests returns every REST request so far, oldest first.

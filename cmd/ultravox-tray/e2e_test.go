@@ -276,16 +276,23 @@ func waitEnded(t testing.TB, sim *simulator.Server, id string, timeout time.Dura
 	return c
 }
 
-// confirmedByApp reports whether the app asked for the call after the
-// simulator ended it and before `before`: the app ends a call by closing its
-// socket and sending the REST hang_up, then GETs the call until the server
-// says it ended. A call that merely died with the process has no such GET.
+// confirmedByApp reports whether the app read the call's end from the
+// server before `before`: the app ends a call by closing its socket and
+// sending the REST hang_up, then GETs the call until the server says it
+// ended; a call listing that shows it ended confirms it as well (the poll
+// reads one). What counts is a read the simulator answered after it ended
+// the call (Answered, not the arrival Time: with the latency control a GET
+// sent beside the hang_up is held and answered after it). A call that
+// merely died with the process has no such read.
 func confirmedByApp(sim *simulator.Server, c simulator.Call, before time.Time) bool {
 	if c.Ended == nil {
 		return false
 	}
-	for _, r := range sim.RequestsTo("GET", "/api/calls/"+c.CallID) {
-		if r.Path == "/api/calls/"+c.CallID && r.Status == 200 && !r.Time.Before(*c.Ended) && !r.Time.After(before) {
+	for _, r := range sim.RequestsTo("GET", "/api/calls") {
+		if r.Path != "/api/calls/"+c.CallID && r.Path != "/api/calls" {
+			continue
+		}
+		if r.Status == 200 && !r.Answered.Before(*c.Ended) && !r.Answered.After(before) {
 			return true
 		}
 	}

@@ -87,6 +87,12 @@ func TestCheckCatchesEachInvariant(t *testing.T) {
 }
 
 func TestKnownFailingNeedsAMatchingDefect(t *testing.T) {
+	// The list is empty now that its defects are fixed; the matching is
+	// tested against an entry like the one issue 12 defect 3 had.
+	saved := KnownFailing
+	t.Cleanup(func() { KnownFailing = saved })
+	KnownFailing = append(append([]Known{}, saved...),
+		Known{Stop: StopHUP, Invariant: InvEndedAtExit, Defect: "issue 12 defect 3: SIGHUP kills the app without ending its calls"})
 	v := Violation{InvEndedAtExit, "SIGHUP: the app exited with call x live"}
 	if fresh, old := Split(Plan{Stop: StopHUP}, []Violation{v}); len(fresh) != 0 || len(old) != 1 {
 		t.Errorf("SIGHUP ended-before-exit is listed (issue 12 defect 3): fresh %v old %v", fresh, old)
