@@ -24,9 +24,6 @@ var KnownFailing = []Known{
 	{Stop: StopHUP, Invariant: InvEndedAtExit, Defect: "issue 12 defect 3: SIGHUP kills the app without ending its calls"},
 	{Stop: StopHUP, Invariant: InvEndedInTime, Defect: "issue 12 defect 3: SIGHUP kills the app without ending its calls"},
 	{Stop: StopHUP, Invariant: InvCleanExit, Defect: "issue 12 defect 3: SIGHUP kills the app without ending its calls"},
-	// Not in issue 12's list; found by this campaign (seeds 7 and 33): a
-	// start that fails while the app quits opens an error window after
-	// Fyne's loop ended, and the app dies with exit 2.
 	// Not in issue 12's list; found by this campaign (seed 10): the server
 	// closes the call's socket (1011) and the call stays live; the app waits
 	// closeGrace (3 s) before the REST hang_up, and Quit/SIGTERM give it
@@ -40,6 +37,9 @@ var KnownFailing = []Known{
 	// for 20 s) and shows "Ending" or "Billing: 0:00 – end not confirmed"
 	// for a call that never joined, until quit or the call's expiry.
 	{Stop: StopEndClick, Phase: PhaseConnecting, Invariant: InvIdleAgain, Defect: "campaign finding C: End during a retried start stops the account polls; the tray stays Ending/Billing for a never-joined call"},
+	// Not in issue 12's list; found by this campaign (seeds 7 and 33): a
+	// start that fails while the app quits opens an error window after
+	// Fyne's loop ended, and the app dies with exit 2.
 	{Invariant: InvCleanExit, Detail: "The GLFW library is not initialized", Defect: "campaign finding A: a start failure during quit panics (GLFW not initialized), exit 2"},
 }
 
