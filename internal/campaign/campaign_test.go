@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -57,6 +58,12 @@ func seedsToRun(t *testing.T) []uint64 {
 // TestCampaign runs the seeds one after another on one desktop rig and
 // fails for every violation that KnownFailing does not list.
 func TestCampaign(t *testing.T) {
+	// A test run under nohup inherits SIGHUP ignored, and an ignored signal
+	// stays ignored across exec: the app would never see the SIGHUP stop.
+	// A caught signal is reset to its default in the child.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	rg := newRig(t)
 	seeds := seedsToRun(t)
 	var results []Result

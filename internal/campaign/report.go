@@ -12,6 +12,7 @@ import (
 type Known struct {
 	Stop      Stop   // "" for any
 	Fault     Fault  // "" for any
+	Phase     Phase  // "" for any
 	Invariant string // the invariant it breaks
 	Detail    string // a part of the violation's detail ("" for any)
 	Defect    string // where the defect is described
@@ -33,7 +34,7 @@ var KnownFailing = []Known{}
 // known returns the KnownFailing entry that covers v in a run of p.
 func known(p Plan, v Violation) (Known, bool) {
 	for _, k := range KnownFailing {
-		if k.Invariant == v.Invariant && strings.Contains(v.Detail, k.Detail) && (k.Stop == "" || k.Stop == p.Stop) && (k.Fault == "" || k.Fault == p.Fault) {
+		if k.Invariant == v.Invariant && strings.Contains(v.Detail, k.Detail) && (k.Stop == "" || k.Stop == p.Stop) && (k.Fault == "" || k.Fault == p.Fault) && (k.Phase == "" || k.Phase == p.Phase) {
 			return k, true
 		}
 	}
