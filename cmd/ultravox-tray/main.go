@@ -333,6 +333,7 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		logger.Warn("sleep and shutdown are not watched", "err", err)
 	} else {
+		psrc = watchSession(psrc, logger)
 		guard := power.NewGuard(psrc, mgr, power.GuardOptions{
 			EndOnLock: func() bool { return current().EndCallsOnLock },
 			OnNotice: func(n power.Notice) {
