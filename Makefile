@@ -13,8 +13,8 @@ endif
 GO ?= go
 # Arguments for the app, e.g. make run ARGS=--demo
 ARGS ?=
-# The version stamped into the binary and the packages (make dist VERSION=1.2.3).
-VERSION ?= $(shell awk -F'"' '/^ *Version *=/ {print $$2; exit}' FyneApp.toml)
+# The version stamped into the binary and the packages: make dist VERSION=1.2.3
+# (required there; `make build` says "dev" without it).
 export VERSION
 
 # macOS: libspeexdsp from Homebrew when present (echo cancellation), else
@@ -35,7 +35,7 @@ setup:
 	@scripts/setup.sh run
 
 build: setup
-	@VERSION=dev scripts/build.sh bin/ultravox-tray $(BUILDFLAGS)
+	@VERSION=$${VERSION:-dev} scripts/build.sh bin/ultravox-tray $(BUILDFLAGS)
 
 run: build
 	bin/ultravox-tray $(ARGS)

@@ -40,5 +40,6 @@ tar -C "$root" --owner=0 --group=0 --sort=name --transform "s|^\.|$name|" -cJf "
 echo "dist: dist/$name.tar.xz"
 
 deb=dist/ultravox-tray_${version}_amd64.deb
-(cd tools/nfpm && STAGE=$root go tool nfpm package --config ../../packaging/nfpm.yaml --packager deb --target "../../$deb")
+sed -e "s|\${STAGE}|$root|g" -e "s|\${VERSION}|$version|g" packaging/nfpm.yaml >"$stage/nfpm.yaml"
+(cd tools/nfpm && go tool nfpm package --config "$stage/nfpm.yaml" --packager deb --target "$OLDPWD/$deb")
 echo "dist: $deb"

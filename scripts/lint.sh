@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make lint: gofmt -l, go vet, `go mod tidy` leaves go.mod/go.sum unchanged
+# make lint: gofmt -l, go vet (and for macOS and Windows where no cgo is
+# needed), `go mod tidy` leaves go.mod/go.sum unchanged
 # (the app's module and each tool's under tools/), and actionlint on .github/workflows (run
 # as a Go tool from tools/actionlint, so a broken workflow fails here, not after a
 # push). Every check runs; any failure makes the exit status non-zero.
@@ -21,6 +22,19 @@ fi
 
 echo "== go vet ./..."
 go vet ./... || problems+=("go vet")
+
+# macOS and Windows: type-check (vet, tests included) every package that
+# needs no cgo there. The rest needs the macOS SDK (Fyne's Cocoa parts,
+# the tray) or a mingw build (make test-windows builds those for Windows).
+cross() { # cross GOOS EXCLUDED...: go vet with CGO_ENABLED=0 for GOOS
+	local goos=$1 pkgs
+	shift
+	mapfile -t pkgs < <(GOOS=$goos go list ./... | grep -vxF -f <(printf 'github.com/ultravox-tray/ultravox-tray/%s\n' "$@"))
+	echo "== GOOS=$goos go vet (${#pkgs[@]} packages without cgo there)"
+	GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 go vet "${pkgs[@]}" || problems+=("go vet GOOS=$goos")
+}
+cross darwin app/voice cmd/ultravox-tray ui secrets
+cross windows app/voice cmd/ultravox-tray
 
 # -diff prints what tidy would change and exits non-zero, touching nothing.
 for dir in . tools/*/; do

@@ -15,7 +15,12 @@ version=${deb#dist/ultravox-tray_}
 version=${version%_amd64.deb}
 sudo=()
 [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "./$deb"
+tools=()
+command -v desktop-file-validate >/dev/null 2>&1 || tools+=(desktop-file-utils)
+command -v appstreamcli >/dev/null 2>&1 || tools+=(appstream)
+# A fresh machine has empty package lists.
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "./$deb" "${tools[@]}"
 fail=0
 check() { # check DESCRIPTION COMMAND...
 	if "${@:2}"; then echo "test-dist: ok: $1"; else echo "test-dist: FAIL: $1" >&2; fail=1; fi

@@ -153,6 +153,9 @@ func (t *Tray) Stop() {
 // menu go through fyne.Do unless onMain; the tooltip and title go to
 // systray directly (it locks its own state) every second.
 func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
+	if trayFrozen.Load() {
+		return
+	}
 	v := model.Render(snap, now, model.Options{Location: t.cfg.Location, Review: t.cfg.Review != nil})
 	sig := model.Signature(v.Menu)
 	iconKey := fmt.Sprintf("%s/%v", v.Icon, v.Demo)

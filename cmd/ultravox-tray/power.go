@@ -19,6 +19,7 @@ func watchPower(mgr *calls.Manager, endOnLock func() bool, c *notify.Coalescer, 
 		logger.Warn("sleep and shutdown are not watched", "err", err)
 		return func() {}
 	}
+	src = watchSession(src, logger) // Windows: end of session (endsession_windows.go)
 	guard := power.NewGuard(src, mgr, power.GuardOptions{
 		EndOnLock: endOnLock,
 		OnNotice: func(n power.Notice) {

@@ -2,12 +2,17 @@
 
 package notify
 
-import "github.com/gen2brain/beeep"
+import (
+	"github.com/gen2brain/beeep"
+
+	"github.com/ultravox-tray/ultravox-tray/assets"
+)
 
 // beeepSender shows notices with beeep: a toast on Windows 10/11 (balloon
 // before), Notification Center on macOS (terminal-notifier or osascript).
 // Neither replaces an earlier notice, so Key is unused; urgent ones use
-// Alert (a sound on macOS, a toast that stays on Windows).
+// Alert (a sound on macOS, a toast that stays on Windows). The app icon goes
+// with each (Windows before 10 cannot show a balloon without one).
 type beeepSender struct{}
 
 func newBackend() (Sender, func() error, error) {
@@ -17,7 +22,7 @@ func newBackend() (Sender, func() error, error) {
 
 func (beeepSender) Send(n Notification) error {
 	if n.Urgent {
-		return beeep.Alert(n.Summary, n.Body, "")
+		return beeep.Alert(n.Summary, n.Body, assets.AppIcon())
 	}
-	return beeep.Notify(n.Summary, n.Body, "")
+	return beeep.Notify(n.Summary, n.Body, assets.AppIcon())
 }

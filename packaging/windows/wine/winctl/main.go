@@ -5,19 +5,20 @@
 //
 //	winctl key set KEY | get | delete   the API key in Credential Manager, through
 //	                                    the app's own secrets package
-//	winctl menu                         open the tray menu (a right click on the
-//	                                    icon) and print its items, then close it
-//	winctl click PREFIX                 open the tray menu and choose the first
-//	                                    item whose label starts with PREFIX
+//	winctl choose start-call|end-call|quit
+//	                                    open the tray menu (a right click on the
+//	                                    icon) and choose the item with the keyboard
+//	winctl keys down,down,enter         open the tray menu and type these keys
 //	winctl suspend                      send WM_POWERBROADCAST/PBT_APMSUSPEND to the
 //	                                    app's power window, as Windows does before sleep
 //	winctl wait-tray SECONDS            wait until the tray icon's window exists
 //
 // The tray is fyne.io/systray's: a window of class SystrayClass whose
 // callback message (WM_USER+1) with WM_RBUTTONUP opens the menu with
-// TrackPopupMenu; the open menu is a window of class #32768 that hands out
-// its HMENU (MN_GETHMENU), whose items carry the ids the tray's window
-// expects in WM_COMMAND.
+// TrackPopupMenu; the open menu is a window of class #32768 that takes
+// keys. Its items cannot be read from another process under Wine (menu
+// handles are per process there), so the caller checks each choice by its
+// effect: the simulator's calls, the app's log, the process exiting.
 package main
 
 import (
@@ -40,27 +41,17 @@ var (
 	procFindWindowW     = user32.NewProc("FindWindowW")
 	procPostMessageW    = user32.NewProc("PostMessageW")
 	procSendMessageTO   = user32.NewProc("SendMessageTimeoutW")
-	procGetMenuItemCnt  = user32.NewProc("GetMenuItemCount")
-	procGetMenuItemID   = user32.NewProc("GetMenuItemID")
-	procGetMenuStringW  = user32.NewProc("GetMenuStringW")
-	procGetMenuState    = user32.NewProc("GetMenuState")
 	procSetCursorPos    = user32.NewProc("SetCursorPos")
 	procIsWindowVisible = user32.NewProc("IsWindowVisible")
 )
 
 const (
 	wmUser           = 0x0400
-	wmCommand        = 0x0111
-	wmCancelMode     = 0x001F
+	wmKeyDown        = 0x0100
+	wmKeyUp          = 0x0101
 	wmRButtonUp      = 0x0205
 	wmPowerBroadcast = 0x0218
 	pbtAPMSuspend    = 0x0004
-	mnGetHMenu       = 0x01E1
-	mfByPosition     = 0x0400
-	mfGrayed         = 0x0001
-	mfDisabled       = 0x0002
-	mfPopup          = 0x0010
-	mfSeparator      = 0x0800
 	smtoAbortIfHung  = 0x0002
 )
 
@@ -78,22 +69,20 @@ func run(args []string) error {
 	switch args[0] {
 	case "key":
 		return key(args[1:])
-	case "menu":
-		items, err := menu("")
-		for _, it := range items {
-			state := ""
-			if it.disabled {
-				state = " (disabled)"
-			}
-			fmt.Printf("%d\t%s%s\n", it.id, it.label, state)
-		}
-		return err
-	case "click":
+	case "choose":
 		if len(args) != 2 {
-			return errors.New("usage: winctl click PREFIX")
+			return errors.New("usage: winctl choose start-call|end-call|quit")
 		}
-		_, err := menu(args[1])
-		return err
+		seq, ok := fromBottom[args[1]]
+		if !ok {
+			return fmt.Errorf("unknown item %q", args[1])
+		}
+		return keys(append(strings.Split(seq, ","), "enter"))
+	case "keys":
+		if len(args) != 2 {
+			return errors.New("usage: winctl keys down,down,enter")
+		}
+		return keys(strings.Split(args[1], ","))
 	case "suspend":
 		return suspend()
 	case "wait-tray":
@@ -105,6 +94,17 @@ func run(args []string) error {
 		return err
 	}
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// fromBottom is how a keyboard user reaches an item from the bottom of the
+// tray menu (Up from no selection wraps to the last item). The bottom of the
+// menu has the same shape in every state (ui/model): Start call, Start call
+// with, End call, End all calls, Mute, Show call, -, Recent calls, Today,
+// -, Settings, Quit; the top holds one or two status lines.
+var fromBottom = map[string]string{
+	"quit":       "up",
+	"end-call":   "up,up,up,up,up,up,up,up",
+	"start-call": "up,up,up,up,up,up,up,up,up,up",
 }
 
 func key(args []string) error {
@@ -145,83 +145,6 @@ func waitWindow(class string, d time.Duration) (windows.HWND, error) {
 	}
 }
 
-type item struct {
-	id       uint32
-	label    string
-	disabled bool
-}
-
-// menu opens the tray menu, reads its items, and chooses the first whose
-// label starts with choose (none when empty). The menu is closed either way.
-func menu(choose string) ([]item, error) {
-	tray, err := waitWindow("SystrayClass", 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	procSetCursorPos.Call(200, 200)
-	procPostMessageW.Call(uintptr(tray), wmUser+1, 0, wmRButtonUp)
-	var popup windows.HWND
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		popup = findWindow("#32768")
-		if popup != 0 {
-			if v, _, _ := procIsWindowVisible.Call(uintptr(popup)); v != 0 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			return nil, errors.New("the tray menu did not open")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var hmenu uintptr
-	procSendMessageTO.Call(uintptr(popup), mnGetHMenu, 0, 0, smtoAbortIfHung, 2000, uintptr(unsafe.Pointer(&hmenu)))
-	if hmenu == 0 {
-		procPostMessageW.Call(uintptr(tray), wmCancelMode, 0, 0)
-		return nil, errors.New("the open menu gave no HMENU")
-	}
-	n, _, _ := procGetMenuItemCnt.Call(hmenu)
-	var items []item
-	for i := 0; i < int(int32(n)); i++ {
-		st, _, _ := procGetMenuState.Call(hmenu, uintptr(i), mfByPosition)
-		if st&mfSeparator != 0 {
-			continue
-		}
-		buf := make([]uint16, 256)
-		procGetMenuStringW.Call(hmenu, uintptr(i), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), mfByPosition)
-		id, _, _ := procGetMenuItemID.Call(hmenu, uintptr(i))
-		it := item{id: uint32(id), label: windows.UTF16ToString(buf), disabled: st&(mfGrayed|mfDisabled) != 0}
-		if st&mfPopup != 0 {
-			it.label += " >"
-		}
-		items = append(items, it)
-	}
-	// Close the menu: TrackPopupMenu returns on WM_CANCELMODE to its owner.
-	procPostMessageW.Call(uintptr(tray), wmCancelMode, 0, 0)
-	for time.Now().Before(deadline) {
-		if v, _, _ := procIsWindowVisible.Call(uintptr(popup)); v == 0 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if choose == "" {
-		return items, nil
-	}
-	var labels []string
-	for _, it := range items {
-		if strings.HasPrefix(it.label, choose) {
-			if it.disabled {
-				return items, fmt.Errorf("%q is disabled", it.label)
-			}
-			procPostMessageW.Call(uintptr(tray), wmCommand, uintptr(it.id), 0)
-			fmt.Printf("chose %q\n", it.label)
-			return items, nil
-		}
-		labels = append(labels, it.label)
-	}
-	return items, fmt.Errorf("no menu item starts with %q; the menu: %q", choose, labels)
-}
-
 func suspend() error {
 	h, err := waitWindow("UltravoxTrayPowerWindow", 5*time.Second)
 	if err != nil {
@@ -235,4 +158,45 @@ func suspend() error {
 	}
 	fmt.Printf("PBT_APMSUSPEND answered after %v\n", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// keys opens the tray menu and types into it (down, up, right, left,
+// enter, escape), as a user choosing an item with the keyboard would.
+func keys(seq []string) error {
+	tray, err := waitWindow("SystrayClass", 10*time.Second)
+	if err != nil {
+		return err
+	}
+	popup, err := openMenu(tray)
+	if err != nil {
+		return err
+	}
+	vk := map[string]uintptr{"down": 0x28, "up": 0x26, "right": 0x27, "left": 0x25, "enter": 0x0D, "escape": 0x1B}
+	for _, k := range seq {
+		code, ok := vk[k]
+		if !ok {
+			return fmt.Errorf("unknown key %q", k)
+		}
+		procPostMessageW.Call(uintptr(popup), wmKeyDown, code, 1)
+		procPostMessageW.Call(uintptr(popup), wmKeyUp, code, 1|3<<30)
+		time.Sleep(150 * time.Millisecond)
+	}
+	return nil
+}
+
+func openMenu(tray windows.HWND) (windows.HWND, error) {
+	procSetCursorPos.Call(200, 200)
+	procPostMessageW.Call(uintptr(tray), wmUser+1, 0, wmRButtonUp)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if popup := findWindow("#32768"); popup != 0 {
+			if v, _, _ := procIsWindowVisible.Call(uintptr(popup)); v != 0 {
+				return popup, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, errors.New("the tray menu did not open")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
