@@ -16,7 +16,7 @@ import (
 type beeepSender struct{}
 
 func newBackend() (Sender, func() error, error) {
-	beeep.AppName = AppName
+	beeep.AppName = appName
 	return beeepSender{}, func() error { return nil }, nil
 }
 
