@@ -56,8 +56,12 @@ type Tray struct {
 	title    string
 	quitting bool
 
-	// lastMenu is the menu we last gave the tray; main goroutine only.
+	// lastMenu is the menu we last gave Fyne (with the native menu, the
+	// first one only); main goroutine only.
 	lastMenu *fyne.Menu
+	// native keeps the systray items once the tray runs (traymenu.go);
+	// nil under the package's tests. Main goroutine only.
+	native *nativeMenu
 
 	// down is set once the tray is being taken down (Quit hands it to
 	// Fyne, or Stop): from then on nothing touches the systray, whose D-Bus
@@ -98,8 +102,9 @@ func NewTray(cfg Config) (*Tray, error) {
 }
 
 // Start shows the tray with the manager's current state and follows it: the
-// menu is rebuilt when its content changes, the tooltip and title tick once a
-// second. It must be called on the main goroutine before app.Run (or inside
+// menu is updated when its content changes (in place, keeping the items'
+// ids, when only labels, enabled or checked change), the tooltip and title
+// tick once a second. It must be called on the main goroutine before app.Run (or inside
 // fyne.Do).
 func (t *Tray) Start() {
 	// Fyne's loop has stopped (whoever quit it): nothing may touch the
@@ -178,8 +183,7 @@ func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
 				t.desk.SetSystemTrayIcon(fyne.NewStaticResource(iconKey+".png", assets.MustIcon(v.Icon, assets.TraySize, v.Demo)))
 			}
 			if menuChanged {
-				t.lastMenu = t.fyneMenu(v.Menu)
-				t.desk.SetSystemTrayMenu(t.lastMenu)
+				t.showMenu(v.Menu)
 			}
 		}
 		if onMain {
@@ -195,19 +199,41 @@ func (t *Tray) apply(snap calls.Snapshot, now time.Time, onMain bool) {
 	t.windows.refresh(snap, now)
 }
 
+// showMenu gives the tray the menu items. The first menu goes to Fyne, which
+// starts the tray with it; after that, unless the package's tests turned it
+// off, the tray keeps its own systray items and updates them in place, so
+// that their ids stay valid for a host that read the menu before the change.
+// Main goroutine only.
+func (t *Tray) showMenu(items []model.Item) {
+	if t.native != nil {
+		t.native.show(items)
+		return
+	}
+	t.lastMenu = t.fyneMenu(items)
+	t.desk.SetSystemTrayMenu(t.lastMenu)
+	if useNativeMenu {
+		t.native = &nativeMenu{t: t}
+		t.native.show(items)
+	}
+}
+
 // trayMenuDriver is the desktop driver's view of the menu it shows.
 type trayMenuDriver interface{ SystemTrayMenu() *fyne.Menu }
 
 // reassertMenu gives the tray our latest menu again if the driver shows
 // another one. Fyne 2.7.4 re-applies the very first menu when the
 // StatusNotifierItem becomes ready, so a menu set before that moment would
-// otherwise be replaced by a stale one until the next state change. Main
-// goroutine only.
+// otherwise be replaced by a stale one until the next state change. With
+// the tray's own systray items (traymenu.go) there is nothing to poll: the
+// items notice their removal. Main goroutine only.
 func (t *Tray) reassertMenu() {
 	if t.down.Load() {
 		return
 	}
 	defer t.survivePanicOfClosedTray()
+	if t.native != nil {
+		return // nativeMenu notices its items removed and builds them again
+	}
 	d, ok := t.cfg.App.Driver().(trayMenuDriver)
 	if !ok || t.lastMenu == nil || d.SystemTrayMenu() == t.lastMenu {
 		return

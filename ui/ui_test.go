@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 		}
 	}()
 	doUI = func(f func()) { uiLoop <- f }
+	useNativeMenu = false // no system tray under Fyne's test driver
 	os.Exit(m.Run())
 }
 
