@@ -204,11 +204,14 @@ func TestMuteSendsSilenceAndKeepsTheStream(t *testing.T) {
 	}
 	n := unmutedAt - mutedAt
 	span := at[unmutedAt-1].Sub(at[mutedAt])
-	if n < 45 || n > 55 {
+	// The stream keeps its pace while muted: about 50 frames in the second
+	// (bounds that hold on a loaded machine; the pace itself is measured by
+	// the benchmarks), and the stats count every frame sent muted.
+	if n < 35 || n > 65 {
 		t.Errorf("%d frames sent during 1 s of mute, want ~50 (span %v)", n, span)
 	}
-	if st := s.Stats(); st.MutedFrames < 45 {
-		t.Errorf("stats count %d muted frames", st.MutedFrames)
+	if st := s.Stats(); int(st.MutedFrames) < n-2 {
+		t.Errorf("stats count %d muted frames; %d were sent while muted", st.MutedFrames, n)
 	}
 }
 
