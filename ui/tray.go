@@ -107,9 +107,10 @@ func NewTray(cfg Config) (*Tray, error) {
 // tick once a second. It must be called on the main goroutine before app.Run (or inside
 // fyne.Do).
 func (t *Tray) Start() {
-	// Fyne's loop has stopped (whoever quit it): nothing may touch the
-	// tray or open a window from now on. This runs before app.Run returns.
-	t.cfg.App.Lifecycle().SetOnStopped(func() { t.down.Store(true) })
+	// No Lifecycle().SetOnStopped hook to set down: Fyne 2.7.4 queues that
+	// hook to the main loop while the loop is shutting down, and when it
+	// loses that race app.Run never returns (the quit hangs). Quit and Stop
+	// set down; survivePanicOfClosedTray covers quits Fyne starts itself.
 	snap := t.cfg.Manager.Snapshot()
 	t.apply(snap, time.Now(), true)
 	snaps, events, cancel := t.cfg.Manager.Subscribe()

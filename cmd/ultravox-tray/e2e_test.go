@@ -181,7 +181,14 @@ func (a *app) waitExit(t testing.TB, timeout time.Duration) {
 	select {
 	case <-a.done:
 	case <-time.After(timeout):
-		t.Fatalf("the app did not exit within %s; output:\n%s", timeout, a.out.String())
+		// A hang: SIGABRT makes the Go runtime print every goroutine, so
+		// the failure says where the app was stuck.
+		_ = a.cmd.Process.Signal(syscall.SIGABRT)
+		select {
+		case <-a.done:
+		case <-time.After(5 * time.Second):
+		}
+		t.Fatalf("the app did not exit within %s; output (with its goroutines):\n%s", timeout, a.out.String())
 	}
 	if code := a.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("exit code %d; output:\n%s", code, a.out.String())
