@@ -311,11 +311,15 @@ func TestGuardSleepEndsTheCallBeforeTheDeadline(t *testing.T) {
 	events := e.g.Status().Events
 	e.fake.PrepareForSleep(false)
 	e.waitStatus("wake handled", func(s GuardStatus) bool { return s.Events > events && s.Phase == "awake" })
-	if n := len(e.fake.Inhibitors()); n != 1 || e.g.Status().Holding {
-		t.Fatalf("after the wake with no call: %d locks taken, holding %v", n, e.g.Status().Holding)
+	// The lock was released on the hang-up's 204; the end is confirmed after
+	// the wake. If the wake came before that confirmation, the guard rightly
+	// holds a lock again for the still-unconfirmed call until it is.
+	e.waitStatus("the end confirmed", func(s GuardStatus) bool { return !s.Live })
+	e.waitStatus("no lock held with no call", func(s GuardStatus) bool { return !s.Holding })
+	if n := len(e.fake.Inhibitors()); n < 1 || n > 2 {
+		t.Fatalf("after the wake with no call: %d locks taken", n)
 	}
 	// A new call after the wake takes a new lock.
-	e.waitStatus("the end confirmed", func(s GuardStatus) bool { return !s.Live })
 	e.startBilling()
 	e.fake.WaitHeld(1, 5*time.Second)
 }

@@ -29,7 +29,8 @@ func displayProblem() error {
 }
 
 // endLeftoversBounded ends every call of ours (the journal's leftovers and
-// any live one) within ui.QuitTimeout: for a start that cannot go on.
+// any live one) within ui.QuitTimeout: at exit, and for a start that
+// cannot go on.
 func endLeftoversBounded(endAll func(context.Context)) {
 	ctx, cancel := context.WithTimeout(context.Background(), ui.QuitTimeout)
 	defer cancel()

@@ -21,15 +21,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"time"
-
-	"fyne.io/fyne/v2"
-	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/ultravox-tray/ultravox-tray/app/calls"
-	"github.com/ultravox-tray/ultravox-tray/assets"
 	_ "github.com/ultravox-tray/ultravox-tray/internal/localeenv" // before Fyne's locale lookup
-	"github.com/ultravox-tray/ultravox-tray/internal/sessionbus"
 	"github.com/ultravox-tray/ultravox-tray/ui"
 	"github.com/ultravox-tray/ultravox-tray/ui/notify"
 )
@@ -50,13 +44,7 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil || f.version {
 		return flagsOnly(f, err, stderr)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	// Before anything touches D-Bus: no library may start a session bus
-	// (dbus-launch) when there is none; openSender then says notifications
-	// are off.
-	if err := sessionbus.Pin(); err != nil {
-		logger.Warn("no session bus: notifications are off", "err", err)
-	}
+	logger := newLogger(stderr)
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "ultravox-tray:", err)
 		tellStartError(err) // not only stderr, which nobody reads from a menu start
@@ -95,10 +83,8 @@ func run(args []string, stderr io.Writer) int {
 	audio, err := openAudio(f.noAudio, voiceConfig(saved, cs))
 	notices.add(err, "audio off", notify.Notification{Summary: "Audio is off", Body: " Calls can still be joined; type to the agent in Show call…"})
 
-	sender, closeSender := openSender(logger)
-	defer closeSender()
-	coal := notify.NewCoalescer(sender, 2*time.Second, 10*time.Minute, func(err error) { logger.Warn("notification", "err", err) })
-	defer coal.Close()
+	coal, closeNotices := openNotices(logger)
+	defer closeNotices()
 
 	host, _ := os.Hostname()
 	mgr, err := calls.New(calls.Config{
@@ -109,11 +95,7 @@ func run(args []string, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer mgr.Close()
-	// The pump subscribes first, before the power guard (which would drain
-	// and drop the events of the manager's first check).
-	_, events, cancelEvents := mgr.Subscribe()
-	defer cancelEvents()
-	stopPump := notify.Pump(events, coal)
+	stopPump := pumpEvents(mgr, coal) // before the power guard subscribes
 	defer stopPump()
 
 	exe, _ := os.Executable()
@@ -129,13 +111,7 @@ func run(args []string, stderr io.Writer) int {
 		return exitNoDisplay
 	}
 
-	// No Fyne app ID, so no Fyne preferences file: the app keeps its
-	// settings in app/settings. With an ID, Fyne 2.7.4 rewrites
-	// preferences.json at quit (os.Create, then write) and its own file
-	// watch can reload it between the two: "Preferences load error: EOF".
-	fyneapp.SetMetadata(fyne.AppMetadata{Name: appName})
-	a := fyneapp.NewWithID("")
-	a.SetIcon(fyne.NewStaticResource("ultravox-tray.png", assets.AppIcon()))
+	a := newFyneApp()
 	var tray *ui.Tray
 	rs := &restart{args: args, quit: func() { tray.Quit() }}
 	tray, err = ui.NewTray(ui.Config{
@@ -156,9 +132,7 @@ func run(args []string, stderr io.Writer) int {
 
 	// Whatever ended the loop: end our live calls, bounded, before exiting.
 	tray.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), ui.QuitTimeout)
-	endAll(ctx)
-	cancel()
+	endLeftoversBounded(endAll)
 	logger.Info("ultravox-tray stopped")
 	if next := rs.pending(); next != nil {
 		return fail(rs.exec(exe, next, coal.Close, func() { mgr.Close() }, be.close, lock.release))
