@@ -173,10 +173,11 @@ item_name() { # the app's StatusNotifierItem bus name
   gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
     --method org.freedesktop.DBus.ListNames | { grep -o "org.kde.StatusNotifierItem-$1-1" || true; } | head -1
 }
-menu_id() { # id of the first menu item whose label starts with $2
+menu_id() { # id of the first shown menu item whose label starts with $2
   gdbus call --session --dest "$1" --object-path /StatusNotifierItem/menu \
     --method com.canonical.dbusmenu.GetLayout -- 0 -1 "@as []" |
-    { grep -oE "\(([0-9]+), \{[^}]*'label': <'$2[^']*'>" || true; } | head -1 | sed -E 's/^\(([0-9]+),.*/\1/'
+    { grep -oE "\(([0-9]+), \{[^}]*\}" || true; } | grep -F "'label': <'$2" |
+    { grep -vF "'visible': <false>" || true; } | head -1 | sed -E 's/^\(([0-9]+),.*/\1/'
 }
 menu_click() {
   local id

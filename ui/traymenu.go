@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"strings"
+	"strconv"
 
 	"fyne.io/systray"
 
@@ -14,15 +14,24 @@ import (
 var useNativeMenu = true
 
 // nativeMenu shows the tray menu through fyne.io/systray items that the tray
-// keeps, so that a change of labels, enabled or checked updates the items in
-// place and they keep their dbusmenu ids.
+// keeps, so that a menu item keeps its dbusmenu id while the menu changes.
 //
 // Fyne 2.7.4's SetSystemTrayMenu (and Menu.Refresh, which calls it) resets
 // the systray menu and creates every item again with a new id, so a click
 // the tray host sends for an item it read before the rebuild is dropped
 // ("systray error: no menu item with ID 68"). The menu is therefore given
-// to Fyne once, to start the tray; after that the tray builds the items
-// itself, and builds them again only when the menu's shape changes.
+// to Fyne once, to start the tray; after that the tray keeps the items:
+//
+//   - a change of label, enabled or checked updates an item in place;
+//   - an item that goes away (a note, "Check now") is hidden, not removed,
+//     and shown again, with its old id, when it comes back;
+//   - new items at the end of a list (the menu, a submenu such as Recent
+//     calls) are appended, and the others keep their ids.
+//
+// Only a new item in the middle of a list needs all items built again
+// (systray can append but not insert): the new set of items then holds the
+// old ones as well as the new, hidden where unused, so the same change
+// back and forth builds once.
 //
 // Fyne re-applies its first menu when the StatusNotifierItem becomes ready,
 // which removes our items; their click channels close, and the tray builds
@@ -30,95 +39,213 @@ var useNativeMenu = true
 type nativeMenu struct {
 	t     *Tray
 	items []*nativeItem
-	shape string
 	gen   uint64 // counts builds; a closed channel of an older build is ours
 	cur   []model.Item
+	dry   bool // tests: keep the slots, make no systray items
 }
 
-// nativeItem is one systray item and the model item it shows now.
+// nativeItem is one systray item (a slot) and the model item it shows now.
 type nativeItem struct {
-	it   model.Item
-	sys  *systray.MenuItem // nil for a separator
-	kids []*nativeItem
+	key   string // itemKey: what an item may change in place
+	it    model.Item
+	shown bool
+	sys   *systray.MenuItem // nil for a separator, and before it is built
+	kids  []*nativeItem
 }
 
-// menuShape is what cannot change in place: the items' order and kinds,
-// separators, submenus and which items have a checkbox.
-func menuShape(items []model.Item) string {
-	var b strings.Builder
-	var walk func([]model.Item)
-	walk = func(items []model.Item) {
-		for _, it := range items {
-			switch {
-			case it.Separator:
-				b.WriteByte('-')
-			case it.Checkable:
-				b.WriteByte('c')
-			default:
-				b.WriteByte('i')
-			}
-			if len(it.Children) > 0 {
-				b.WriteByte('[')
-				walk(it.Children)
-				b.WriteByte(']')
-			}
-		}
+// itemKey says which slot can show an item: one of the same kind (action,
+// separator, checkbox, submenu). Labels, enabled, checked and the action's
+// argument change in place.
+func itemKey(it model.Item) string {
+	if it.Separator {
+		return "-"
 	}
-	walk(items)
-	return b.String()
+	k := strconv.Itoa(int(it.Action.Kind))
+	if it.Checkable {
+		k += "c"
+	}
+	if len(it.Children) > 0 {
+		k += "["
+	}
+	return k
 }
 
-// show makes the tray's menu show items: in place when the shape is the
-// same, else by building it again.
+// maxSlots bounds the hidden slots a menu keeps: past it, a build starts
+// again from the menu as it is now.
+func maxSlots(want []model.Item) int { return 2*len(want) + 8 }
+
+// show makes the tray's menu show items: in place when the items fit the
+// slots there are, else by building them again.
 func (n *nativeMenu) show(items []model.Item) {
 	n.cur = items
-	if shape := menuShape(items); n.items != nil && shape == n.shape {
-		n.update(n.items, items)
-		return
+	if n.items != nil {
+		if at, ok := fit(n.items, items); ok && len(n.items)+appended(at) <= maxSlots(items) {
+			n.items = n.apply(n.items, items, at, nil)
+			return
+		}
 	}
-	n.build()
+	n.build(slots(n.items, items))
 }
 
-// build replaces every systray item by new ones for n.cur.
-func (n *nativeMenu) build() {
-	n.gen++
-	systray.ResetMenu()
-	n.shape = menuShape(n.cur)
-	n.items = n.add(n.cur, nil, n.gen)
-}
-
-func (n *nativeMenu) add(items []model.Item, parent *systray.MenuItem, gen uint64) []*nativeItem {
-	out := make([]*nativeItem, 0, len(items))
-	for _, it := range items {
-		ni := &nativeItem{it: it}
-		out = append(out, ni)
-		if it.Separator {
-			if parent != nil {
-				parent.AddSeparator()
-			} else {
-				systray.AddSeparator()
+// fit places want on the slots of have, in order: at[i] is want[i]'s slot,
+// or -1 for an item to append after the last slot. It fails where that
+// cannot be done in place: a new item before an old slot, a separator that
+// would have to be hidden or appended (systray hides only items), or a
+// submenu whose items do not fit.
+func fit(have []*nativeItem, want []model.Item) (at []int, ok bool) {
+	at = make([]int, len(want))
+	j := 0
+	for i, w := range want {
+		k := itemKey(w)
+		for j < len(have) && have[j].key != k {
+			if have[j].key == "-" {
+				return nil, false
 			}
-			continue
+			j++
 		}
-		switch {
-		case parent != nil && it.Checkable:
-			ni.sys = parent.AddSubMenuItemCheckbox(it.Label, "", it.Checked)
-		case parent != nil:
-			ni.sys = parent.AddSubMenuItem(it.Label, "")
-		case it.Checkable:
-			ni.sys = systray.AddMenuItemCheckbox(it.Label, "", it.Checked)
-		default:
-			ni.sys = systray.AddMenuItem(it.Label, "")
+		if j == len(have) {
+			for r := i; r < len(want); r++ {
+				if want[r].Separator {
+					return nil, false
+				}
+				at[r] = -1
+			}
+			return at, true
 		}
-		if !it.Enabled {
-			ni.sys.Disable()
+		if len(w.Children) > 0 {
+			if _, ok := fit(have[j].kids, w.Children); !ok {
+				return nil, false
+			}
 		}
-		if len(it.Children) > 0 {
-			ni.kids = n.add(it.Children, ni.sys, gen)
+		at[i] = j
+		j++
+	}
+	for ; j < len(have); j++ {
+		if have[j].key == "-" {
+			return nil, false
 		}
-		go n.listen(ni, gen)
+	}
+	return at, true
+}
+
+func appended(at []int) (n int) {
+	for _, j := range at {
+		if j < 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// slots is the list of slots for a new build: have's and want's items in
+// one order (a shortest common supersequence by key), want's shown and the
+// rest hidden, so that going back to have's menu fits in place. Unused
+// separators are dropped (they cannot be hidden); past maxSlots it is
+// want's items alone.
+func slots(have []*nativeItem, want []model.Item) []*nativeItem {
+	out := merge(have, want)
+	if len(out) > maxSlots(want) {
+		out = merge(nil, want)
 	}
 	return out
+}
+
+func merge(have []*nativeItem, want []model.Item) []*nativeItem {
+	// lcs[i][j]: the longest common subsequence of have[i:] and want[j:] by key.
+	lcs := make([][]int, len(have)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(want)+1)
+	}
+	for i := len(have) - 1; i >= 0; i-- {
+		for j := len(want) - 1; j >= 0; j-- {
+			if have[i].key == itemKey(want[j]) {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var out []*nativeItem
+	hidden := func(h *nativeItem) {
+		if h.key != "-" {
+			out = append(out, &nativeItem{key: h.key, it: h.it, kids: merge(h.kids, nil)})
+		}
+	}
+	shown := func(w model.Item, kids []*nativeItem) {
+		out = append(out, &nativeItem{key: itemKey(w), it: w, shown: true, kids: merge(kids, w.Children)})
+	}
+	i, j := 0, 0
+	for i < len(have) && j < len(want) {
+		switch {
+		case have[i].key == itemKey(want[j]):
+			shown(want[j], have[i].kids)
+			i, j = i+1, j+1
+		case lcs[i+1][j] >= lcs[i][j+1]:
+			hidden(have[i])
+			i++
+		default:
+			shown(want[j], nil)
+			j++
+		}
+	}
+	for ; i < len(have); i++ {
+		hidden(have[i])
+	}
+	for ; j < len(want); j++ {
+		shown(want[j], nil)
+	}
+	return out
+}
+
+// build replaces every systray item by new ones for the slots sl.
+func (n *nativeMenu) build(sl []*nativeItem) {
+	n.gen++
+	n.items = sl
+	if !n.dry {
+		systray.ResetMenu()
+		n.create(sl, nil, n.gen)
+	}
+}
+
+// create makes the systray items of the slots sl under parent (nil: the
+// menu), hiding those not shown.
+func (n *nativeMenu) create(sl []*nativeItem, parent *systray.MenuItem, gen uint64) {
+	for _, ni := range sl {
+		n.add(ni, parent, gen)
+	}
+}
+
+func (n *nativeMenu) add(ni *nativeItem, parent *systray.MenuItem, gen uint64) {
+	it := ni.it
+	switch {
+	case n.dry:
+		return
+	case it.Separator:
+		if parent != nil {
+			parent.AddSeparator()
+		} else {
+			systray.AddSeparator()
+		}
+		return
+	}
+	switch {
+	case parent != nil && it.Checkable:
+		ni.sys = parent.AddSubMenuItemCheckbox(it.Label, "", it.Checked)
+	case parent != nil:
+		ni.sys = parent.AddSubMenuItem(it.Label, "")
+	case it.Checkable:
+		ni.sys = systray.AddMenuItemCheckbox(it.Label, "", it.Checked)
+	default:
+		ni.sys = systray.AddMenuItem(it.Label, "")
+	}
+	if !it.Enabled {
+		ni.sys.Disable()
+	}
+	n.create(ni.kids, ni.sys, gen)
+	if !ni.shown {
+		ni.sys.Hide()
+	}
+	go n.listen(ni, gen)
 }
 
 // listen passes ni's clicks to the main goroutine. Its channel closes when
@@ -127,9 +254,15 @@ func (n *nativeMenu) add(items []model.Item, parent *systray.MenuItem, gen uint6
 func (n *nativeMenu) listen(ni *nativeItem, gen uint64) {
 	for range ni.sys.ClickedCh {
 		doUI(func() {
-			// The action the item shows now: an in-place update may have
-			// changed it since the host read the menu.
-			if gen == n.gen && len(ni.it.Children) == 0 {
+			switch {
+			case gen != n.gen || len(ni.it.Children) > 0:
+			case !ni.shown:
+				// A host that had not yet read the change; the item's
+				// meaning is gone, so its old action is not done.
+				n.t.log.Info("tray menu: click on an item no longer shown ignored", "item", ni.it.Label)
+			default:
+				// The action the item shows now: an in-place update may
+				// have changed it since the host read the menu.
 				n.t.do(ni.it.Action)
 			}
 		})
@@ -144,37 +277,70 @@ func (n *nativeMenu) rebuildIfLost(gen uint64) {
 		return
 	}
 	n.t.log.Debug("tray menu items were replaced by the driver; building ours again")
-	n.build()
+	n.build(slots(n.items, n.cur))
 }
 
-// update changes the items of the same shape in place; systray sends the
-// host ItemsPropertiesUpdated for each item that changed, with its old id.
-func (n *nativeMenu) update(have []*nativeItem, want []model.Item) {
-	for i, ni := range have {
-		w, old := want[i], ni.it
-		ni.it = w
-		if ni.sys == nil {
+// apply shows want on the slots have as fit placed them (at): matched slots
+// updated in place and shown, the others hidden, new items appended under
+// parent (nil: the menu). It returns the slots, appended ones included.
+func (n *nativeMenu) apply(have []*nativeItem, want []model.Item, at []int, parent *systray.MenuItem) []*nativeItem {
+	used := make([]bool, len(have))
+	for i, w := range want {
+		if at[i] < 0 {
 			continue
 		}
-		if w.Label != old.Label {
-			ni.sys.SetTitle(w.Label)
+		ni := have[at[i]]
+		used[at[i]] = true
+		n.set(ni, w)
+		if len(w.Children) > 0 {
+			kidsAt, _ := fit(ni.kids, w.Children)
+			ni.kids = n.apply(ni.kids, w.Children, kidsAt, ni.sys)
 		}
-		if w.Enabled != old.Enabled {
-			if w.Enabled {
-				ni.sys.Enable()
-			} else {
-				ni.sys.Disable()
+	}
+	for j, ni := range have {
+		if !used[j] && ni.shown {
+			ni.shown = false
+			if ni.sys != nil {
+				ni.sys.Hide()
 			}
 		}
-		if w.Checkable && w.Checked != old.Checked {
-			if w.Checked {
-				ni.sys.Check()
-			} else {
-				ni.sys.Uncheck()
-			}
+	}
+	for i, w := range want {
+		if at[i] < 0 {
+			ni := &nativeItem{key: itemKey(w), it: w, shown: true, kids: merge(nil, w.Children)}
+			n.add(ni, parent, n.gen)
+			have = append(have, ni)
 		}
-		if len(ni.kids) > 0 {
-			n.update(ni.kids, w.Children)
+	}
+	return have
+}
+
+// set updates one slot in place; systray sends the host
+// ItemsPropertiesUpdated for each change, with the item's id.
+func (n *nativeMenu) set(ni *nativeItem, w model.Item) {
+	old, wasShown := ni.it, ni.shown
+	ni.it, ni.shown = w, true
+	if ni.sys == nil {
+		return
+	}
+	if w.Label != old.Label {
+		ni.sys.SetTitle(w.Label)
+	}
+	if w.Enabled != old.Enabled {
+		if w.Enabled {
+			ni.sys.Enable()
+		} else {
+			ni.sys.Disable()
 		}
+	}
+	if w.Checkable && w.Checked != old.Checked {
+		if w.Checked {
+			ni.sys.Check()
+		} else {
+			ni.sys.Uncheck()
+		}
+	}
+	if !wasShown {
+		ni.sys.Show()
 	}
 }

@@ -1,54 +1,234 @@
 package ui
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ultravox-tray/ultravox-tray/ui/model"
 )
 
-// The tray updates its systray items in place (keeping their ids) exactly
-// when menuShape is unchanged: labels, enabled, checked and actions may
-// change in place; the items' number, kinds and submenus may not.
-func TestMenuShape(t *testing.T) {
-	base := func() []model.Item {
-		return []model.Item{
-			{Label: "Idle"}, {Separator: true},
-			{Label: "Start with", Enabled: true, Children: []model.Item{{Label: "A", Enabled: true}, {Label: "B"}}},
-			{Label: "Mute", Checkable: true},
-			{Label: "Quit", Enabled: true, IsQuit: true, Action: model.Action{Kind: model.ActQuit}},
+// The tray's menu as the model builds it, in short: a status line, notes,
+// "Check now", starting, ending, Recent calls, today, settings and quit.
+type menuState struct {
+	status  string
+	notes   []string
+	unknown bool
+	recent  []string
+	muted   bool
+	live    bool
+	noSep   bool
+}
+
+func (s menuState) items() []model.Item {
+	items := []model.Item{{Label: s.status}}
+	for _, n := range s.notes {
+		items = append(items, model.Item{Label: n})
+	}
+	if s.unknown {
+		items = append(items, model.Item{Label: "Check now", Enabled: true, Action: model.Action{Kind: model.ActRecheck}})
+	}
+	items = append(items, model.Item{Separator: true},
+		model.Item{Label: "Start call: A", Enabled: !s.live, Action: model.Action{Kind: model.ActStartCall, Arg: "a"}},
+		model.Item{Label: "Start call with", Enabled: !s.live, Children: []model.Item{
+			{Label: "A (default)", Enabled: !s.live, Action: model.Action{Kind: model.ActStartCall, Arg: "a"}},
+			{Label: "B", Enabled: !s.live, Action: model.Action{Kind: model.ActStartCall, Arg: "b"}},
+		}},
+		model.Item{Label: "End call", Enabled: s.live, Action: model.Action{Kind: model.ActEndOurs}},
+		model.Item{Label: "Mute microphone", Checkable: true, Checked: s.muted, Enabled: s.live, Action: model.Action{Kind: model.ActToggleMic}},
+	)
+	if !s.noSep {
+		items = append(items, model.Item{Separator: true})
+	}
+	recent := model.Item{Label: "Recent calls (none yet)"}
+	for _, r := range s.recent {
+		recent.Label = "Recent calls"
+		recent.Enabled = true
+		recent.Children = append(recent.Children, model.Item{Label: r, Enabled: true, Action: model.Action{Kind: model.ActShowRecent, Arg: r}})
+	}
+	return append(items, recent, model.Item{Label: "Today: 0 min, $0.00"}, model.Item{Separator: true},
+		model.Item{Label: "Settings…", Enabled: true, Action: model.Action{Kind: model.ActSettings}},
+		model.Item{Label: "Quit", Enabled: true, IsQuit: true, Action: model.Action{Kind: model.ActQuit}},
+	)
+}
+
+// shownSlots lists the slots that show something, in menu order, each with
+// its label: what a host reads, the slot standing for its dbusmenu id.
+func shownSlots(sl []*nativeItem) (out []string, slots []*nativeItem) {
+	for _, ni := range sl {
+		if !ni.shown {
+			continue
+		}
+		out = append(out, ni.it.Label)
+		slots = append(slots, ni)
+		kl, ks := shownSlots(ni.kids)
+		for i := range kl {
+			out = append(out, ni.it.Label+" > "+kl[i])
+		}
+		slots = append(slots, ks...)
+	}
+	return out, slots
+}
+
+// labels is what the model asked for, flattened the same way.
+func labels(items []model.Item) (out []string) {
+	for _, it := range items {
+		out = append(out, it.Label)
+		for _, k := range labels(it.Children) {
+			out = append(out, it.Label+" > "+k)
 		}
 	}
-	want := menuShape(base())
-	inPlace := map[string]func([]model.Item){
-		"label":        func(m []model.Item) { m[0].Label = "Billing" },
-		"enabled":      func(m []model.Item) { m[2].Enabled = false },
-		"child label":  func(m []model.Item) { m[2].Children[1].Label = "C" },
-		"checked":      func(m []model.Item) { m[3].Checked = true },
-		"child action": func(m []model.Item) { m[2].Children[0].Action = model.Action{Kind: model.ActStartCall, Arg: "a"} },
+	return out
+}
+
+// ids gives each shown slot a name by its label, to compare slots across
+// changes (a slot is an id: the same pointer, the same dbusmenu id).
+func ids(n *nativeMenu) map[string]*nativeItem {
+	l, s := shownSlots(n.items)
+	m := map[string]*nativeItem{}
+	for i := range l {
+		m[l[i]] = s[i]
 	}
-	for name, change := range inPlace {
-		m := base()
-		change(m)
-		if got := menuShape(m); got != want {
-			t.Errorf("%s changed the shape: %q -> %q", name, want, got)
+	return m
+}
+
+// Issue 12, defect 7: a click a host sends for an item it read before a
+// change must reach that item. The tray keeps each item's slot (its id)
+// across changes of labels and states, items that come and go, and items
+// appended to a list; it builds all again only for an item new in the
+// middle of a list, and then keeps slots for both menus, so the same
+// change back and forth builds once.
+func TestNativeMenuKeepsSlots(t *testing.T) {
+	n := &nativeMenu{dry: true}
+	show := func(s menuState) {
+		t.Helper()
+		want := s.items()
+		n.show(want)
+		if got, _ := shownSlots(n.items); strings.Join(got, "|") != strings.Join(labels(want), "|") {
+			t.Fatalf("the menu shows\n%q\nwant\n%q", got, labels(want))
 		}
 	}
-	rebuild := map[string]func([]model.Item) []model.Item{
-		"an item more": func(m []model.Item) []model.Item {
-			return append(m[:1:1], append([]model.Item{{Label: "Audio: off"}}, m[1:]...)...)
-		},
-		"an item less": func(m []model.Item) []model.Item { return append(m[:1:1], m[2:]...) },
-		"a child more": func(m []model.Item) []model.Item {
-			m[2].Children = append(m[2].Children, model.Item{Label: "D"})
-			return m
-		},
-		"no submenu":    func(m []model.Item) []model.Item { m[2].Children = nil; return m },
-		"checkbox gone": func(m []model.Item) []model.Item { m[3].Checkable = false; return m },
-		"separator":     func(m []model.Item) []model.Item { m[0] = model.Item{Separator: true}; return m },
+	// step shows s and says whether that built the items again, and
+	// which shown items kept their slots.
+	step := func(name string, s menuState, wantBuild bool) {
+		t.Helper()
+		before, gen := ids(n), n.gen
+		show(s)
+		if built := n.gen != gen; built != wantBuild {
+			t.Errorf("%s: built again = %v, want %v", name, built, wantBuild)
+		}
+		if wantBuild {
+			return
+		}
+		for l, slot := range ids(n) {
+			if strings.HasPrefix(l, "Recent calls > ") {
+				continue // by position, below
+			}
+			if was, ok := before[l]; ok && was != slot {
+				t.Errorf("%s: %q moved to another slot (a new id)", name, l)
+			}
+		}
 	}
-	for name, change := range rebuild {
-		if got := menuShape(change(base())); got == want {
-			t.Errorf("%s kept the shape %q", name, got)
+
+	idle := menuState{status: "Idle: no calls billing"}
+	show(idle)
+	step("a label", menuState{status: "Idle: checked 0:05 ago"}, false)
+	live := menuState{status: "Billing: 0:01", live: true}
+	step("a call goes live (labels, enabled)", live, false)
+	live.muted = true
+	step("mute", live, false)
+
+	// An item new in the middle: built once, then in place both ways.
+	unknown := idle
+	unknown.unknown = true
+	step("Check now appears", unknown, true)
+	checkNow := ids(n)["Check now"]
+	step("Check now goes", idle, false)
+	step("Check now is back", unknown, false)
+	if ids(n)["Check now"] != checkNow {
+		t.Error("Check now came back in a new slot")
+	}
+	noted := live
+	noted.notes = []string{"Audio: no microphone"}
+	step("a note appears", noted, true)
+	step("the note goes", live, false)
+	step("Check now again, after the note's build", unknown, false)
+	step("a note again", noted, false)
+
+	// Recent calls becomes a submenu (a new kind of item: a build), then
+	// each new entry is appended in place.
+	one := idle
+	one.recent = []string{"call 1"}
+	step("first recent call", one, true)
+	// Entries are slots by position, newest first: the slot a host read as
+	// "call 1" shows "call 2" after the update (as a label changes in place),
+	// and the others keep theirs.
+	recentSlots := func() []*nativeItem { return ids(n)["Recent calls"].kids }
+	first := recentSlots()
+	two := one
+	two.recent = []string{"call 2", "call 1"}
+	step("second recent call", two, false)
+	three := two
+	three.recent = []string{"call 3", "call 2", "call 1"}
+	step("third recent call", three, false)
+	if got := recentSlots(); len(got) != 3 || got[0] != first[0] {
+		t.Errorf("Recent calls' entries were not appended to the slots there were: %d slots", len(got))
+	}
+	step("back to one", one, false)
+	if got := recentSlots(); len(got) != 3 || got[0] != first[0] || got[1].shown || got[2].shown {
+		t.Error("Recent calls' spare entries are not the hidden old slots")
+	}
+
+	// A separator cannot be hidden: its loss is a build, and no slot
+	// keeps a separator the menu does not show.
+	noSep := three
+	noSep.noSep = true
+	step("a separator goes", noSep, true)
+	for _, ni := range n.items {
+		if ni.key == "-" && !ni.shown {
+			t.Error("a hidden separator: systray would show it")
+		}
+	}
+
+	// Hidden slots are bounded: many different notes do not grow the
+	// menu past maxSlots.
+	for i := range 40 {
+		s := idle
+		s.notes = make([]string, i%7)
+		for j := range s.notes {
+			s.notes[j] = fmt.Sprint("note ", j)
+		}
+		s.unknown = i%3 == 0
+		show(s)
+		if want := s.items(); len(n.items) > maxSlots(want) {
+			t.Fatalf("%d slots for a menu of %d items", len(n.items), len(want))
+		}
+	}
+}
+
+// fit never hides or appends a separator, and places new items only after
+// the last slot.
+func TestFit(t *testing.T) {
+	n := &nativeMenu{dry: true}
+	n.show([]model.Item{{Label: "a"}, {Separator: true}, {Label: "q", Action: model.Action{Kind: model.ActQuit}}})
+	cases := []struct {
+		name string
+		want []model.Item
+		ok   bool
+		at   []int
+	}{
+		{"same", []model.Item{{Label: "x"}, {Separator: true}, {Label: "q", Action: model.Action{Kind: model.ActQuit}}}, true, []int{0, 1, 2}},
+		{"first hidden", []model.Item{{Separator: true}, {Label: "q", Action: model.Action{Kind: model.ActQuit}}}, true, []int{1, 2}},
+		{"appended", []model.Item{{Label: "a"}, {Separator: true}, {Label: "q", Action: model.Action{Kind: model.ActQuit}}, {Label: "z"}}, true, []int{0, 1, 2, -1}},
+		{"separator gone", []model.Item{{Label: "a"}, {Label: "q", Action: model.Action{Kind: model.ActQuit}}}, false, nil},
+		{"separator appended", []model.Item{{Label: "a"}, {Separator: true}, {Label: "q", Action: model.Action{Kind: model.ActQuit}}, {Separator: true}}, false, nil},
+		{"inserted", []model.Item{{Label: "a"}, {Label: "c", Action: model.Action{Kind: model.ActRecheck}}, {Separator: true}, {Label: "q", Action: model.Action{Kind: model.ActQuit}}}, false, nil},
+		{"a checkbox is another kind", []model.Item{{Label: "a", Checkable: true}, {Separator: true}, {Label: "q", Action: model.Action{Kind: model.ActQuit}}}, false, nil},
+	}
+	for _, c := range cases {
+		at, ok := fit(n.items, c.want)
+		if ok != c.ok || fmt.Sprint(at) != fmt.Sprint(c.at) {
+			t.Errorf("%s: fit = %v, %v; want %v, %v", c.name, at, ok, c.at, c.ok)
 		}
 	}
 }

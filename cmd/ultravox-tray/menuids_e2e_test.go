@@ -41,7 +41,9 @@ func findItem(t testing.TB, root desktoptest.MenuItem, prefix string) desktoptes
 // was lost ("systray error: no menu item with ID 68"): Fyne's
 // SetSystemTrayMenu gives every item a new id. A change of labels, enabled
 // or checked (a call elsewhere on the account, a mute) now keeps the ids,
-// so a click sent for an id read before the change reaches the app.
+// and so do items that come and go or are appended (a call's notes, Recent
+// calls' entries), so a click sent for an id read before the change
+// reaches the app.
 func TestE2EMenuIDsSurviveStateChanges(t *testing.T) {
 	desktoptest.SkipShort(t, "end-to-end test")
 	bin := buildBinary(t)
@@ -108,6 +110,60 @@ func TestE2EMenuIDsSurviveStateChanges(t *testing.T) {
 	if c, _ := d.sim.Call(other); c.Ended != nil {
 		t.Errorf("End call ended the call elsewhere: %+v", c)
 	}
+
+	// The end gives Recent calls its first entry: a new kind of item in
+	// the middle of the menu, which builds the items once. From then on a
+	// whole call is in place: a host that read the menu now starts and
+	// ends the next call with the ids it read, and Recent calls' second
+	// entry is appended.
+	recentEntries := func(root desktoptest.MenuItem) []desktoptest.MenuItem {
+		r, _ := root.Find("Recent calls")
+		var out []desktoptest.MenuItem
+		for _, c := range r.Children {
+			if c.Visible {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	var idle desktoptest.MenuItem
+	tr.WaitFor(t, func(tr *desktoptest.Tray) (bool, error) {
+		root, err := tr.Layout()
+		if err != nil {
+			return false, err
+		}
+		idle = root
+		start, _ := root.Find("Start call")
+		return len(recentEntries(root)) == 1 && start.Enabled, fmt.Errorf("menu %q", root.Labels())
+	}, 30*time.Second)
+	clickID(t, tr, findItem(t, idle, "Start call").ID)
+	next := liveCall(t, d.sim, map[string]bool{call.CallID: true, other: true})
+	waitTray(t, tr, assets.Billing, "Billing: ")
+	tr.WaitFor(t, func(tr *desktoptest.Tray) (bool, error) {
+		it, err := tr.FindLabelPrefix("End call")
+		return err == nil && it.Enabled, err
+	}, 15*time.Second)
+	clickID(t, tr, findItem(t, idle, "End call").ID)
+	waitEnded(t, d.sim, next.CallID, 15*time.Second)
+	var final desktoptest.MenuItem
+	tr.WaitFor(t, func(tr *desktoptest.Tray) (bool, error) {
+		root, err := tr.Layout()
+		final = root
+		return err == nil && len(recentEntries(root)) == 2, fmt.Errorf("menu %q", root.Labels())
+	}, 30*time.Second)
+	have := map[int32]bool{}
+	allIDs(final, have)
+	was := map[int32]bool{}
+	allIDs(idle, was)
+	for id := range was {
+		if !have[id] {
+			t.Errorf("item id %d of the idle menu is gone after a call:\n%s\n%s", id, shape(idle), shape(final))
+		}
+	}
+	if got, want := recentEntries(final)[0].ID, recentEntries(idle)[0].ID; got != want {
+		t.Errorf("Recent calls' first entry has id %d, was %d: the submenu was built again", got, want)
+	}
+
 	click(t, tr, "Quit")
 	a.waitExit(t, 15*time.Second)
 	if out := a.out.String(); strings.Contains(out, "no menu item with ID") {
@@ -122,4 +178,11 @@ func shape(m desktoptest.MenuItem) string {
 		fmt.Fprintf(&b, "%d%s[%s] ", c.ID, c.Type, shape(c))
 	}
 	return b.String()
+}
+
+func allIDs(m desktoptest.MenuItem, into map[int32]bool) {
+	for _, c := range m.Children {
+		into[c.ID] = true
+		allIDs(c, into)
+	}
 }
