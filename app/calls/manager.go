@@ -95,6 +95,14 @@ type Manager struct {
 	rtt          rttGauge        // the network round trip (fastend.go)
 }
 
+// The account poll intervals (Config.PollIdle, PollLive). A failed check is
+// retried after PollLive, doubling up to PollIdle (or a longer Retry-After),
+// so once Ultravox answers again the state is known within PollIdle.
+const (
+	DefaultPollIdle = 30 * time.Second // one request each: 2 a minute
+	DefaultPollLive = 3 * time.Second
+)
+
 // New loads the journal (a corrupt one is moved aside and reported as an
 // event, never a crash), starts watching the account and resolves the
 // journal's entries (calls from an earlier session are ended).
@@ -152,10 +160,10 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.PollIdle <= 0 {
-		cfg.PollIdle = 30 * time.Second // one request each: 2 a minute
+		cfg.PollIdle = DefaultPollIdle
 	}
 	if cfg.PollLive <= 0 {
-		cfg.PollLive = 3 * time.Second
+		cfg.PollLive = DefaultPollLive
 	}
 	if cfg.PollLive > cfg.PollIdle {
 		cfg.PollLive = cfg.PollIdle

@@ -186,18 +186,19 @@ func (s *Server) operation(f apiFunc) http.Handler {
 		}
 		flt, unauthorized := s.takeFault()
 		if flt != nil && !flt.after && !flt.cut {
-			rec.Status = flt.status
+			rec.Status, rec.Fault = flt.status, "injected"
 			s.record(rec)
 			s.writeFault(w, flt.status)
 			return
 		}
 		rep := s.authorized(r, body, unauthorized, f)
 		if flt != nil && flt.cut {
+			rec.Fault = "cut"
 			s.record(rec)
 			panic(http.ErrAbortHandler)
 		}
 		if flt != nil && flt.after {
-			rec.Status = flt.status
+			rec.Status, rec.Fault = flt.status, "after-handling"
 			s.record(rec)
 			s.writeFault(w, flt.status)
 			return
@@ -205,6 +206,9 @@ func (s *Server) operation(f apiFunc) http.Handler {
 		rep = s.reformat(rep) // formats.go
 		broken := s.takeMalformed(rep)
 		rec.Status = rep.status
+		if broken {
+			rec.Fault = "malformed"
+		}
 		s.record(rec)
 		writeReply(w, rep, broken)
 	})

@@ -3,6 +3,7 @@ package simulator_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -425,6 +426,17 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("malformed answer parsed: %s", raw)
 	}
 	a.json("GET", "/api/accounts/me", nil, 200, nil)
+
+	// The record names each fault, so that a test can tell when the last
+	// one was answered; honest answers name none.
+	var faults []string
+	for _, r := range sim.Requests() {
+		faults = append(faults, fmt.Sprintf("%d %s", r.Status, r.Fault))
+	}
+	want := []string{"503 injected", "503 injected", "200 ", "500 injected", "502 after-handling", "200 ", "0 cut", "200 malformed", "200 "}
+	if strings.Join(faults, ",") != strings.Join(want, ",") {
+		t.Fatalf("recorded faults %q, want %q", faults, want)
+	}
 
 	// Latency.
 	sim.SetLatency(150 * time.Millisecond)

@@ -128,6 +128,7 @@ func (s *Server) ClearFaults() {
 // Outage (after recording it with status 0).
 func (s *Server) dropInOutage(rec *Request) {
 	if rec != nil {
+		rec.Fault = "outage"
 		s.record(*rec)
 	}
 	panic(http.ErrAbortHandler)

@@ -53,8 +53,8 @@ func TestOutageCutsRequestsThenEnds(t *testing.T) {
 	time.Sleep(350 * time.Millisecond)
 	newAPI(t, sim).json("GET", "/api/accounts/me", nil, http.StatusOK, nil)
 	rs := sim.RequestsTo("GET", "/api/accounts/me")
-	if len(rs) != 2 || rs[0].Status != 0 || rs[1].Status != 200 {
-		t.Errorf("recorded %+v, want a cut request (status 0) then a 200", rs)
+	if len(rs) != 2 || rs[0].Status != 0 || rs[0].Fault != "outage" || rs[1].Status != 200 || rs[1].Fault != "" {
+		t.Errorf("recorded %+v, want a cut request (status 0, fault outage) then a 200", rs)
 	}
 }
 

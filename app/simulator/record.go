@@ -17,6 +17,10 @@ type Request struct {
 	// recorded).
 	UserAgent string
 	Status    int // 0 when the connection was cut without an answer
+	// Fault names the fault the simulator answered with on purpose:
+	// "injected" (FailNext), "after-handling", "cut", "malformed",
+	// "outage"; "" for an honest answer.
+	Fault string
 	// Answered is when the simulator decided the answer, after any latency
 	// or unresponsive hold (Time is when the request arrived); zero when
 	// the connection was cut without one. An answer reflects the state at

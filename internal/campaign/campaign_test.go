@@ -23,6 +23,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/ultravox-tray/ultravox-tray/app/calls"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator"
 	"github.com/ultravox-tray/ultravox-tray/app/simulator/contract"
 	"github.com/ultravox-tray/ultravox-tray/internal/desktoptest"
@@ -191,7 +192,10 @@ type seedRun struct {
 	mark  string // in every app process's environment, to find what outlived it
 	env   []string
 	procs []*proc
-	mu    sync.Mutex // guards Idle and Harness
+	mu    sync.Mutex // guards Idle, Harness and faultUntil
+	// faultUntil is when a fault that lasts a time (latency, outage,
+	// restart) is over.
+	faultUntil time.Time
 }
 
 func (s *seedRun) harness(format string, args ...any) {
@@ -242,7 +246,7 @@ func (rg *rig) runSeed(t *testing.T, p Plan) Run {
 	s.Calls = s.sim.Calls()
 	var reqs strings.Builder
 	for _, r := range s.sim.Requests() {
-		fmt.Fprintf(&reqs, "%s %s %s %d\n", clock(r.Time), r.Method, r.Path, r.Status)
+		fmt.Fprintf(&reqs, "%s %s %s %d %s\n", clock(r.Time), r.Method, r.Path, r.Status, r.Fault)
 	}
 	s.Requests = reqs.String()
 	for _, viol := range v.Violations()[schemaBefore:] {
@@ -341,11 +345,14 @@ func (s *seedRun) inject(wait time.Duration) {
 	case FaultMalformed:
 		s.sim.Malformed(p.Count)
 	case FaultLatency:
+		s.setFaultUntil(p.Down + p.Spike)
 		s.sim.SetLatency(p.Spike)
 		time.AfterFunc(p.Down, func() { s.sim.SetLatency(0) })
 	case FaultOutage:
+		s.setFaultUntil(p.Down)
 		s.sim.Outage(p.Down)
 	case FaultSimRestart:
+		s.setFaultUntil(p.Down)
 		go func() {
 			if err := s.sim.Restart(p.Down); err != nil {
 				s.harness("simulator restart: %v", err)
@@ -442,12 +449,49 @@ func (s *seedRun) waitTooltip(x *proc, prefix string, timeout time.Duration) boo
 	return false
 }
 
-// waitIdleAgain waits for the tray to say Idle after the stop.
+func (s *seedRun) setFaultUntil(d time.Duration) {
+	s.mu.Lock()
+	s.faultUntil = time.Now().Add(d)
+	s.mu.Unlock()
+}
+
+// faultOver is when the fault was last seen: the simulator's last answer
+// that carried it (a burst is used up by the requests that meet it, and
+// may outlive a restart of the app), or the end of a fault that lasts a
+// time.
+func (s *seedRun) faultOver() time.Time {
+	s.mu.Lock()
+	last := s.faultUntil
+	s.mu.Unlock()
+	for _, r := range s.sim.Requests() {
+		if r.Fault != "" {
+			last = later(last, later(r.Time, r.Answered))
+		}
+	}
+	return last
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// idleAgainWithin is how soon after the stop and the fault's end the tray
+// must say Idle: the app retries a failed check after at most its idle
+// poll interval (calls.DefaultPollIdle, Retry-After aside: the simulator
+// asks for 1 s), plus time for one check and the tray to show it.
+const idleAgainWithin = calls.DefaultPollIdle + 5*time.Second
+
+// waitIdleAgain waits for the tray to say Idle after the stop: within
+// idleAgainWithin of the later of the stop and the fault's end.
 func (s *seedRun) waitIdleAgain(x *proc) {
-	deadline := time.Now().Add(20 * time.Second)
+	stop := time.Now()
+	deadline := func() time.Time { return later(stop, s.faultOver()).Add(idleAgainWithin) }
 	var title string
 	var err error
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline()) {
 		if title, _, err = x.tray.Tooltip(); err == nil && strings.HasPrefix(title, "Idle") {
 			return
 		}
@@ -458,7 +502,8 @@ func (s *seedRun) waitIdleAgain(x *proc) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	s.NotIdle = fmt.Sprintf("the tray still said %q (%v) 20 s after the stop", title, err)
+	s.NotIdle = fmt.Sprintf("the tray still said %q (%v) %v after the stop and the fault's end (%s, %s)",
+		title, err, idleAgainWithin, clock(stop), clock(s.faultOver()))
 }
 
 func (s *seedRun) click(x *proc, prefix string, timeout time.Duration) bool {

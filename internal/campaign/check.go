@@ -19,7 +19,7 @@ const (
 	InvHistory     = "history-kept"
 	InvNoStray     = "no-stray-process"
 	InvCleanExit   = "clean-exit" // SIGTERM and Quit exit 0 after "ultravox-tray stopped"
-	InvIdleAgain   = "idle-again" // after the stop (and the fault) the tray says Idle again within 20 s
+	InvIdleAgain   = "idle-again" // the tray says Idle again within the idle poll + 5 s of the stop and the fault's end
 	InvSchema      = "schema"     // the app's requests follow the published schema
 	InvHarness     = "harness"    // the run could not go on (the app never showed its tray, ...)
 	EndBound       = 6 * time.Second
