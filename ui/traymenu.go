@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 
 	"fyne.io/systray"
@@ -25,13 +26,17 @@ var useNativeMenu = true
 //   - a change of label, enabled or checked updates an item in place;
 //   - an item that goes away (a note, "Check now") is hidden, not removed,
 //     and shown again, with its old id, when it comes back;
-//   - new items at the end of a list (the menu, a submenu such as Recent
-//     calls) are appended, and the others keep their ids.
+//   - a new item in a section of the menu (a call's notes under the status
+//     line, "Check now") takes one of the hidden spare slots each section
+//     ends with;
+//   - new items at the end of a submenu (Recent calls, the agents) are
+//     appended, and the others keep their ids.
 //
-// Only a new item in the middle of a list needs all items built again
-// (systray can append but not insert): the new set of items then holds the
-// old ones as well as the new, hidden where unused, so the same change
-// back and forth builds once.
+// Only a change the slots cannot take (more new items in a section than it
+// has spares, a new separator, a new item before older ones in a
+// submenu) builds all items again (systray can append but not insert): the
+// new set then holds the old items as well as the new, hidden where unused,
+// so the same change back and forth builds once.
 //
 // Fyne re-applies its first menu when the StatusNotifierItem becomes ready,
 // which removes our items; their click channels close, and the tray builds
@@ -54,8 +59,9 @@ type nativeItem struct {
 }
 
 // itemKey says which slot can show an item: one of the same kind (action,
-// separator, checkbox, submenu). Labels, enabled, checked and the action's
-// argument change in place.
+// separator, checkbox). Labels, enabled, checked, the action's argument and
+// the items of a submenu change in place (an item that gains a submenu
+// becomes one on every platform systray supports).
 func itemKey(it model.Item) string {
 	if it.Separator {
 		return "-"
@@ -64,22 +70,39 @@ func itemKey(it model.Item) string {
 	if it.Checkable {
 		k += "c"
 	}
-	if len(it.Children) > 0 {
-		k += "["
-	}
 	return k
 }
 
-// maxSlots bounds the hidden slots a menu keeps: past it, a build starts
-// again from the menu as it is now.
+// spareKey marks a spare slot: hidden until an item with no slot of its
+// kind in the section needs one; it can show any item but a separator or a
+// checkbox (systray makes an item a checkbox when it creates it).
+const spareKey = "*"
+
+// sparesPerSection is how many spare slots end each section of the menu
+// but the last (which may grow at its end): enough for the status line's
+// notes of a call and "Check now".
+const sparesPerSection = 4
+
+// maxSlots bounds the hidden slots a menu keeps, spares aside: past it, a
+// build starts again from the menu as it is now.
 func maxSlots(want []model.Item) int { return 2*len(want) + 8 }
+
+// slotCount counts sl's slots but the spares.
+func slotCount(sl []*nativeItem) (n int) {
+	for _, ni := range sl {
+		if ni.key != spareKey {
+			n++
+		}
+	}
+	return n
+}
 
 // show makes the tray's menu show items: in place when the items fit the
 // slots there are, else by building them again.
 func (n *nativeMenu) show(items []model.Item) {
 	n.cur = items
 	if n.items != nil {
-		if at, ok := fit(n.items, items); ok && len(n.items)+appended(at) <= maxSlots(items) {
+		if at, ok := fit(n.items, items); ok && slotCount(n.items)+appended(at) <= maxSlots(items) {
 			n.items = n.apply(n.items, items, at, nil)
 			return
 		}
@@ -88,22 +111,22 @@ func (n *nativeMenu) show(items []model.Item) {
 }
 
 // fit places want on the slots of have, in order: at[i] is want[i]'s slot,
-// or -1 for an item to append after the last slot. It fails where that
-// cannot be done in place: a new item before an old slot, a separator that
-// would have to be hidden or appended (systray hides only items), or a
-// submenu whose items do not fit.
+// or -1 for an item to append after the last slot. Each item takes a slot
+// of its kind in the same section (between separators), else a spare
+// there; the slots it passes are hidden. It fails where that cannot be
+// done in place: a new item with no slot or spare in its section, unless
+// it is in the last section (then it and the rest are appended), a
+// separator that would have to be hidden or appended (systray hides only
+// items), or a submenu whose items do not fit.
 func fit(have []*nativeItem, want []model.Item) (at []int, ok bool) {
 	at = make([]int, len(want))
 	j := 0
 	for i, w := range want {
-		k := itemKey(w)
-		for j < len(have) && have[j].key != k {
-			if have[j].key == "-" {
+		x := slotFor(have, j, w)
+		if x < 0 {
+			if hasSeparator(have[j:]) {
 				return nil, false
 			}
-			j++
-		}
-		if j == len(have) {
 			for r := i; r < len(want); r++ {
 				if want[r].Separator {
 					return nil, false
@@ -113,19 +136,49 @@ func fit(have []*nativeItem, want []model.Item) (at []int, ok bool) {
 			return at, true
 		}
 		if len(w.Children) > 0 {
-			if _, ok := fit(have[j].kids, w.Children); !ok {
+			if _, ok := fit(have[x].kids, w.Children); !ok {
 				return nil, false
 			}
 		}
-		at[i] = j
-		j++
+		at[i] = x
+		j = x + 1
 	}
-	for ; j < len(have); j++ {
-		if have[j].key == "-" {
-			return nil, false
-		}
+	if hasSeparator(have[j:]) {
+		return nil, false
 	}
 	return at, true
+}
+
+// slotFor is the slot for w from have[j] on, in the same section: the
+// first of w's kind, else the first spare; -1 when there is none.
+func slotFor(have []*nativeItem, j int, w model.Item) int {
+	k := itemKey(w)
+	for x := j; x < len(have); x++ {
+		if have[x].key == k {
+			return x
+		}
+		if have[x].key == "-" {
+			break
+		}
+	}
+	if w.Separator || w.Checkable {
+		return -1
+	}
+	for x := j; x < len(have) && have[x].key != "-"; x++ {
+		if have[x].key == spareKey {
+			return x
+		}
+	}
+	return -1
+}
+
+func hasSeparator(sl []*nativeItem) bool {
+	for _, ni := range sl {
+		if ni.key == "-" {
+			return true
+		}
+	}
+	return false
 }
 
 func appended(at []int) (n int) {
@@ -139,18 +192,34 @@ func appended(at []int) (n int) {
 
 // slots is the list of slots for a new build: have's and want's items in
 // one order (a shortest common supersequence by key), want's shown and the
-// rest hidden, so that going back to have's menu fits in place. Unused
-// separators are dropped (they cannot be hidden); past maxSlots it is
-// want's items alone.
+// rest hidden, so that going back to have's menu fits in place, and
+// sparesPerSection spares before each separator. Unused separators are
+// dropped (they cannot be hidden); past maxSlots it is want's items alone.
 func slots(have []*nativeItem, want []model.Item) []*nativeItem {
 	out := merge(have, want)
 	if len(out) > maxSlots(want) {
 		out = merge(nil, want)
 	}
+	return withSpares(out)
+}
+
+func withSpares(sl []*nativeItem) []*nativeItem {
+	out := make([]*nativeItem, 0, len(sl)+3*sparesPerSection)
+	for _, ni := range sl {
+		if ni.key == "-" {
+			for range sparesPerSection {
+				out = append(out, &nativeItem{key: spareKey})
+			}
+		}
+		out = append(out, ni)
+	}
 	return out
 }
 
+// merge is slots without spares: have's spares are dropped (a build makes
+// new ones), an item a spare showed gets a slot of its kind.
 func merge(have []*nativeItem, want []model.Item) []*nativeItem {
+	have = slices.DeleteFunc(slices.Clone(have), func(ni *nativeItem) bool { return ni.key == spareKey })
 	// lcs[i][j]: the longest common subsequence of have[i:] and want[j:] by key.
 	lcs := make([][]int, len(have)+1)
 	for i := range lcs {
@@ -292,8 +361,8 @@ func (n *nativeMenu) apply(have []*nativeItem, want []model.Item, at []int, pare
 		ni := have[at[i]]
 		used[at[i]] = true
 		n.set(ni, w)
-		if len(w.Children) > 0 {
-			kidsAt, _ := fit(ni.kids, w.Children)
+		if len(w.Children) > 0 || len(ni.kids) > 0 {
+			kidsAt, _ := fit(ni.kids, w.Children) // fits: checked by show
 			ni.kids = n.apply(ni.kids, w.Children, kidsAt, ni.sys)
 		}
 	}

@@ -111,11 +111,10 @@ func TestE2EMenuIDsSurviveStateChanges(t *testing.T) {
 		t.Errorf("End call ended the call elsewhere: %+v", c)
 	}
 
-	// The end gives Recent calls its first entry: a new kind of item in
-	// the middle of the menu, which builds the items once. From then on a
-	// whole call is in place: a host that read the menu now starts and
-	// ends the next call with the ids it read, and Recent calls' second
-	// entry is appended.
+	// The end gives Recent calls its first entry (a submenu, in place) and
+	// hides the call's notes. A whole call is in place: a host that read
+	// the menu now starts and ends the next call with the ids it read, and
+	// Recent calls' second entry is appended.
 	recentEntries := func(root desktoptest.MenuItem) []desktoptest.MenuItem {
 		r, _ := root.Find("Recent calls")
 		var out []desktoptest.MenuItem
@@ -153,11 +152,13 @@ func TestE2EMenuIDsSurviveStateChanges(t *testing.T) {
 	}, 30*time.Second)
 	have := map[int32]bool{}
 	allIDs(final, have)
-	was := map[int32]bool{}
-	allIDs(idle, was)
-	for id := range was {
-		if !have[id] {
-			t.Errorf("item id %d of the idle menu is gone after a call:\n%s\n%s", id, shape(idle), shape(final))
+	for name, m := range map[string]desktoptest.MenuItem{"billing": before, "idle": idle} {
+		was := map[int32]bool{}
+		allIDs(m, was)
+		for id := range was {
+			if !have[id] {
+				t.Errorf("item id %d of the %s menu is gone after the calls:\n%s\n%s", id, name, shape(m), shape(final))
+			}
 		}
 	}
 	if got, want := recentEntries(final)[0].ID, recentEntries(idle)[0].ID; got != want {
